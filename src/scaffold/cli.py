@@ -1,0 +1,210 @@
+"""The command line: parse, call the core, print. No logic lives here."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+
+from scaffold import __version__
+from scaffold.errors import NoTerminalError, ScaffoldError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    name="scaffold",
+    help=(
+        "Generate production-ready Node.js + TypeScript services (Fastify 5) from a short "
+        "questionnaire.\n\n"
+        "\b\nExamples:\n"
+        "  scaffold new                      # ask the questions, then write ./<slug>\n"
+        "  scaffold new orders --defaults    # every default, no questions\n"
+        "  scaffold new orders --preset api  # Postgres, Redis, BullMQ, tracing, JWT\n"
+        "  scaffold presets                  # list the presets"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def user_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn a ScaffoldError into one red message and exit code 1: the only place that does."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except ScaffoldError as error:
+            from scaffold.console import print_error
+
+            print_error(error.message)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"scaffold {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Generate production-ready Node.js + TypeScript services."""
+
+
+@app.command(
+    epilog=(
+        "\b\nExamples:\n"
+        "  scaffold new orders --defaults --no-install\n"
+        "  scaffold new orders --preset api --data http_port=8080\n"
+        "  scaffold new orders -y --data 'deploy=[compose, kubernetes]' --data auth=jwt\n"
+        "  scaffold new orders --answers-file answers.yml --pretend"
+    )
+)
+@user_errors
+def new(
+    destination: Annotated[
+        Path | None,
+        typer.Argument(help="Directory to create (default: ./<project_slug>).", show_default=False),
+    ] = None,
+    defaults: Annotated[
+        bool,
+        typer.Option("--defaults", "-y", help="Answer every question not given with its default."),
+    ] = False,
+    preset: Annotated[
+        str | None,
+        typer.Option("--preset", help="Start from a preset's answers (see `scaffold presets`)."),
+    ] = None,
+    data: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--data",
+            "-d",
+            help="Answer a question: KEY=VALUE, VALUE parsed as YAML (repeatable).",
+        ),
+    ] = None,
+    answers_file: Annotated[
+        Path | None,
+        typer.Option("--answers-file", help="YAML file of answers (question: answer)."),
+    ] = None,
+    pretend: Annotated[
+        bool, typer.Option("--pretend", help="Show the files that would be written; write none.")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Write into a non-empty directory (same-named files replaced)."
+        ),
+    ] = False,
+    git: Annotated[
+        bool,
+        typer.Option("--git/--no-git", help="Create a git repository with an initial commit."),
+    ] = True,
+    install: Annotated[
+        bool | None,
+        typer.Option(
+            "--install/--no-install",
+            help="Run npm install in the new project (default: when npm is found).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Create a new service from the questionnaire."""
+    from scaffold import console
+    from scaffold.generate import GenerateOptions, generate_project
+
+    non_interactive = defaults or preset is not None or answers_file is not None
+    if not non_interactive and not sys.stdin.isatty():
+        msg = (
+            "No terminal to ask the questions in. Pass --defaults (-y), --preset NAME or "
+            "--answers-file FILE, optionally with --data KEY=VALUE."
+        )
+        raise NoTerminalError(msg)
+
+    options = GenerateOptions(
+        destination=destination,
+        preset=preset,
+        answers_file=answers_file,
+        data=data or [],
+        interactive=not non_interactive,
+        pretend=pretend,
+        force=force,
+        git=git,
+        install=install,
+    )
+    outcome = generate_project(
+        options,
+        confirm=_confirm_before_writing if options.interactive else None,
+        installing=lambda: console.spinner("Installing npm dependencies (npm install)"),
+    )
+    result = outcome.render
+    cwd = Path.cwd()
+    if not result.written:
+        console.print_tree(
+            result.destination,
+            result.files,
+            title=f"{len(result.files)} files would be written. Nothing was written (--pretend).",
+        )
+        return
+    console.print_tree(
+        result.destination, result.files, title=f"Created {len(result.files)} files."
+    )
+    if outcome.install_seconds is not None:
+        console.print_info(f"Installed npm dependencies in {outcome.install_seconds:.1f} s.")
+    elif outcome.install_skipped_reason:
+        console.print_info(outcome.install_skipped_reason)
+    if outcome.git_committed:
+        console.print_info("Created a git repository with an initial commit.")
+    if outcome.install_error is not None:
+        raise outcome.install_error
+    console.print_next_steps(
+        result.destination,
+        result.answers,
+        installed=outcome.install_seconds is not None,
+        relative_to=cwd,
+    )
+
+
+def _confirm_before_writing(rendered: Any) -> bool:
+    from scaffold import console
+    from scaffold.questions import load_questions
+    from scaffold.template_source import find_template_source
+
+    questions = load_questions(find_template_source().copier_yml)
+    console.print_summary(rendered.answers, questions)
+    console.print_tree(rendered.destination, rendered.files, title="")
+    return typer.confirm(
+        f"Write these {len(rendered.files)} files to {rendered.destination}?", default=True
+    )
+
+
+@app.command(epilog="Example: scaffold new orders --preset api")
+@user_errors
+def presets() -> None:
+    """List the presets: named answer sets for common kinds of service."""
+    from scaffold import console
+    from scaffold.presets import list_presets
+    from scaffold.template_source import find_template_source
+
+    console.presets_table(list_presets(find_template_source().presets_dir))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

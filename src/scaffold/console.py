@@ -1,0 +1,114 @@
+"""All terminal output: the only module besides the CLI that knows about Rich."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.tree import Tree
+
+from scaffold.presets import Preset
+from scaffold.questions import Question
+
+console = Console(highlight=False)
+error_console = Console(stderr=True, highlight=False)
+
+
+def print_error(message: str) -> None:
+    """One red message, no traceback."""
+    error_console.print(f"[bold red]Error:[/] [red]{_escape(message)}[/]")
+
+
+def print_info(message: str) -> None:
+    """A plain line of information."""
+    console.print(message)
+
+
+def print_summary(answers: Mapping[str, Any], questions: Sequence[Question]) -> None:
+    """The answers a project is about to be generated from."""
+    table = Table(title="Your answers", show_header=True, header_style="bold")
+    table.add_column("question")
+    table.add_column("answer")
+    for question in questions:
+        if question.asked and question.name in answers:
+            table.add_row(question.name, _format_answer(answers[question.name]))
+    console.print(table)
+
+
+def print_tree(root: Path, files: Sequence[Path], *, title: str) -> None:
+    """A tree of relative file paths under `root`."""
+    tree = Tree(f"[bold]{_escape(str(root))}[/]")
+    nodes: dict[Path, Tree] = {Path(): tree}
+    for file in files:
+        for depth in range(1, len(file.parts)):
+            folder = Path(*file.parts[:depth])
+            if folder not in nodes:
+                nodes[folder] = nodes[folder.parent].add(f"[bold blue]{_escape(folder.name)}/[/]")
+        nodes[file.parent].add(_escape(file.name))
+    console.print(tree)
+    console.print(title)
+
+
+def print_next_steps(
+    project: Path, answers: Mapping[str, Any], *, installed: bool, relative_to: Path
+) -> None:
+    """What to run next in the new project."""
+    try:
+        shown = project.relative_to(relative_to)
+    except ValueError:
+        shown = project
+    steps = [f"cd {shown}"]
+    if not installed:
+        steps.append("npm install")
+    steps += [
+        "cp .env.example .env         # local configuration",
+        "npm run dev                  # start with reload",
+        "npm test                     # unit and API tests",
+    ]
+    if "compose" in (answers.get("deploy") or []):
+        steps.append("docker compose up --build   # the service and its dependencies")
+    console.print(
+        Panel("\n".join(steps), title="Next steps", title_align="left", border_style="green")
+    )
+
+
+def presets_table(presets: Sequence[Preset]) -> None:
+    """The presets with their key answers."""
+    table = Table(title="Presets (use with: scaffold new --preset NAME)", header_style="bold")
+    for column in ("preset", "what it is for", "answers"):
+        table.add_column(column)
+    for preset in presets:
+        answers = ", ".join(
+            f"{key}={_format_answer(value)}"
+            for key, value in preset.answers.items()
+            if key != "project_name"
+        )
+        table.add_row(f"[bold]{preset.name}[/]", _escape(preset.description), _escape(answers))
+    console.print(table)
+
+
+@contextmanager
+def spinner(message: str) -> Iterator[None]:
+    """A spinner with elapsed time while a long step runs."""
+    columns = (SpinnerColumn(), TextColumn(message), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        progress.add_task(message, total=None)
+        yield
+
+
+def _format_answer(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(str(item) for item in value) + "]" if value else "[]"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", "\\[")

@@ -1,0 +1,50 @@
+"""The one exception hierarchy of scaffold.
+
+Everything a user can cause and fix derives from `ScaffoldError`: the CLI prints its message in
+red and exits 1. Any other exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class ScaffoldError(Exception):
+    """A problem the user can fix; its message says what happened and what to do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidAnswerError(ScaffoldError):
+    """An answer broke a questionnaire rule (its validator's message is kept)."""
+
+
+class UnknownQuestionError(ScaffoldError):
+    """An answer was given for a question the questionnaire does not have."""
+
+
+class AnswersFileError(ScaffoldError):
+    """An answers file is missing, unreadable or not a YAML mapping."""
+
+
+class UnknownPresetError(ScaffoldError):
+    """A preset name that does not exist."""
+
+
+class DestinationError(ScaffoldError):
+    """The destination cannot be written (not empty without --force, not a directory, …)."""
+
+
+class ToolMissingError(ScaffoldError):
+    """An external program (git, npm) is needed but not found."""
+
+
+class InstallError(ScaffoldError):
+    """`npm install` failed; the rendered project is left in place."""
+
+
+class NoTerminalError(ScaffoldError):
+    """Questions would have to be asked, but there is no terminal to ask them in."""

@@ -1,0 +1,52 @@
+"""Initialise the generated project as a git repository (updates need a clean, committed tree)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from scaffold.errors import ScaffoldError, ToolMissingError
+
+_FALLBACK_IDENTITY = ("-c", "user.name=scaffold", "-c", "user.email=scaffold@localhost")
+
+
+def find_git() -> str:
+    """The git executable, or a clear error."""
+    git = shutil.which("git")
+    if git is None:
+        msg = "git is not installed: install it, or pass --no-git to skip creating a repository."
+        raise ToolMissingError(msg)
+    return git
+
+
+def init_repository(project: Path, *, message: str) -> bool:
+    """`git init` the project and commit everything in it as the first commit.
+
+    A project that already is a repository (written with --force) is left alone: False.
+    """
+    if (project / ".git").exists():
+        return False
+    git = find_git()
+    _git(git, project, "init", "--quiet", "--initial-branch=main")
+    _git(git, project, "add", "--all")
+    identity = () if _has_identity(git, project) else _FALLBACK_IDENTITY
+    _git(git, project, *identity, "commit", "--quiet", "--no-verify", "-m", message)
+    return True
+
+
+def _has_identity(git: str, project: Path) -> bool:
+    probe = subprocess.run(
+        [git, "var", "GIT_COMMITTER_IDENT"], cwd=project, capture_output=True, check=False
+    )
+    return probe.returncode == 0
+
+
+def _git(git: str, project: Path, *args: str) -> None:
+    completed = subprocess.run(
+        [git, *args], cwd=project, capture_output=True, text=True, check=False
+    )
+    if completed.returncode != 0:
+        detail = (completed.stderr or completed.stdout).strip()
+        msg = f"git {args[-1] if args else ''} failed in {project}: {detail}"
+        raise ScaffoldError(msg)

@@ -1,0 +1,165 @@
+"""Render a project from the template, atomically.
+
+The template is rendered into a temporary directory beside the destination and moved into place
+only when rendering succeeded (and the user confirmed): an error or Ctrl-C leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scaffold.errors import DestinationError, InvalidAnswerError, ScaffoldError
+from scaffold.questions import check_known, load_questions
+from scaffold.template_source import TemplateSource, find_template_source
+
+ANSWERS_FILE = ".copier-answers.yml"
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What was (or, with pretend, would be) written."""
+
+    destination: Path
+    answers: dict[str, Any]
+    files: list[Path]
+    written: bool
+
+
+def render_project(
+    destination: Path | None,
+    *,
+    answers: Mapping[str, Any],
+    interactive: bool = False,
+    force: bool = False,
+    pretend: bool = False,
+    confirm: Callable[[RenderResult], bool] | None = None,
+    source: TemplateSource | None = None,
+) -> RenderResult:
+    """Render the template into `destination` (default: a directory named after the slug).
+
+    `answers` pre-answer questions; the rest take their defaults, or are asked when `interactive`.
+    `confirm` sees the rendered result before anything is written and may refuse it.
+    """
+    source = source or find_template_source()
+    check_known(answers, load_questions(source.copier_yml), origin="the answers")
+    if destination is not None:
+        destination = destination.expanduser().resolve()
+        _check_destination(destination, force=force)
+    planned = destination or Path.cwd().resolve() / "project"
+
+    staging_parent = None if pretend else _staging_parent(planned)
+    staging = Path(tempfile.mkdtemp(prefix=f".{planned.name}.scaffold-", dir=staging_parent))
+    staging.chmod(0o777 & ~_current_umask())  # mkdtemp makes it private; the project is not
+    try:
+        _run_copier(source, staging, answers=answers, interactive=interactive)
+        answered = _read_answers(staging)
+        if destination is None:
+            destination = planned.parent / str(answered["project_slug"])
+            _check_destination(destination, force=force)
+        rendered = RenderResult(
+            destination=destination,
+            answers=answered,
+            files=sorted(
+                path.relative_to(staging) for path in staging.rglob("*") if path.is_file()
+            ),
+            written=False,
+        )
+        if pretend:
+            return rendered
+        if confirm is not None and not confirm(rendered):
+            msg = "Cancelled: nothing was written."
+            raise ScaffoldError(msg)
+        _move_into_place(staging, destination)
+        return RenderResult(
+            destination=destination, answers=rendered.answers, files=rendered.files, written=True
+        )
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _check_destination(destination: Path, *, force: bool) -> None:
+    if destination.exists() and not destination.is_dir():
+        msg = f"{destination} exists and is not a directory."
+        raise DestinationError(msg)
+    if destination.is_dir() and any(destination.iterdir()) and not force:
+        msg = (
+            f"{destination} is not empty. Choose a new directory, or pass --force to write into it "
+            "(files with the same names are overwritten; other files are kept)."
+        )
+        raise DestinationError(msg)
+
+
+def _staging_parent(destination: Path) -> Path:
+    """The staging directory sits beside the destination so the final move is a rename."""
+    parent = destination.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        msg = f"Cannot create {parent}: {error.strerror or error}"
+        raise DestinationError(msg) from error
+    if not os.access(parent, os.W_OK):
+        msg = f"Cannot write to {parent}: permission denied."
+        raise DestinationError(msg)
+    return parent
+
+
+def _run_copier(
+    source: TemplateSource, staging: Path, *, answers: Mapping[str, Any], interactive: bool
+) -> None:
+    from copier import run_copy  # imported here: copier is slow to import and --help needs none
+
+    with warnings.catch_warnings():
+        # Rendering from a source checkout with uncommitted changes is the normal development
+        # case; copier includes those changes, which is what we want.
+        warnings.filterwarnings("ignore", message=".*[Dd]irty.*")
+        try:
+            run_copy(
+                str(source.root),
+                str(staging),
+                data=dict(answers),
+                defaults=not interactive,
+                overwrite=True,
+                quiet=True,
+                vcs_ref="HEAD" if source.is_git_repository else None,
+            )
+        except ValueError as error:
+            raise InvalidAnswerError(_copier_validation_message(error)) from error
+
+
+def _copier_validation_message(error: ValueError) -> str:
+    text = str(error).strip()
+    prefix = "Validation error for question '"
+    if text.startswith(prefix):
+        name, _, reason = text[len(prefix) :].partition("': ")
+        return f"Invalid answer for '{name}': {reason.strip()}"
+    return f"Invalid answer: {text}"
+
+
+def _read_answers(staging: Path) -> dict[str, Any]:
+    data = yaml.safe_load((staging / ANSWERS_FILE).read_text(encoding="utf-8")) or {}
+    return {key: value for key, value in data.items() if not str(key).startswith("_")}
+
+
+def _move_into_place(staging: Path, destination: Path) -> None:
+    if destination.is_dir() and not any(destination.iterdir()):
+        destination.rmdir()
+    if not destination.exists():
+        staging.rename(destination)
+        return
+    # --force into a non-empty directory: the render already succeeded, so only copying is left.
+    shutil.copytree(staging, destination, dirs_exist_ok=True)
