@@ -1,0 +1,88 @@
+"""The template renders cleanly for a pairwise-covering matrix of answers (pytest-copie)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import REPO_ROOT
+from tests.matrix import MATRIX, answer_id
+
+# Files whose own syntax uses double braces: GitHub/GitLab expressions, Prometheus alert
+# templates, Grafana legends. Everywhere else a `{{` is leftover template syntax.
+_OWN_BRACES = re.compile(r"^(\.github/|\.gitlab-ci\.yml$|deploy/observability/)")
+_ANSWER_NAMES = [name for name in yaml.safe_load((REPO_ROOT / "copier.yml").read_text())]
+_LEFTOVER_JINJA = re.compile(
+    r"\{%|%\}|\{#-?\s|\{\{-?\s*(?:" + "|".join(map(re.escape, _ANSWER_NAMES)) + r")\b"
+)
+
+
+@pytest.fixture(scope="session")
+def template_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template as a plain folder: renders without cloning the git checkout each time."""
+    snapshot = tmp_path_factory.mktemp("template")
+    shutil.copy2(REPO_ROOT / "copier.yml", snapshot / "copier.yml")
+    shutil.copytree(REPO_ROOT / "template", snapshot / "template")
+    return snapshot
+
+
+def text_files(project: Path) -> Iterator[tuple[str, str]]:
+    for path in sorted(project.rglob("*")):
+        if path.is_file() and ".git" not in path.parts:
+            relative = path.relative_to(project).as_posix()
+            try:
+                yield relative, path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                continue
+
+
+def render(copie: Any, snapshot: Path, answers: dict[str, Any]) -> Path:
+    result = copie.copy(extra_answers=answers, template_dir=snapshot)
+    assert result.exit_code == 0, result.exception
+    project = Path(result.project_dir)
+    assert isinstance(project, Path)
+    return project
+
+
+@pytest.mark.parametrize("answers", MATRIX, ids=[answer_id(a) for a in MATRIX])
+def test_every_combination_renders_clean_parseable_files(
+    copie: Any, template_snapshot: Path, answers: dict[str, Any]
+) -> None:
+    project = render(copie, template_snapshot, answers)
+
+    problems = []
+    for relative, text in text_files(project):
+        if _LEFTOVER_JINJA.search(text) or ("{{" in text and not _OWN_BRACES.search(relative)):
+            problems.append(f"{relative}: leftover template syntax")
+        if relative.endswith(".json"):
+            try:
+                json.loads(text)
+            except json.JSONDecodeError as error:
+                problems.append(f"{relative}: invalid JSON ({error})")
+        if relative.endswith((".yml", ".yaml")):
+            try:
+                list(yaml.safe_load_all(text))
+            except yaml.YAMLError as error:
+                problems.append(f"{relative}: invalid YAML ({error})")
+        if text and not text.endswith("\n"):
+            problems.append(f"{relative}: no final newline")
+    assert problems == []
+
+
+@pytest.mark.parametrize("answers", MATRIX[:4], ids=[answer_id(a) for a in MATRIX[:4]])
+def test_the_answers_file_records_every_answer(
+    copie: Any, template_snapshot: Path, answers: dict[str, Any]
+) -> None:
+    project = render(copie, template_snapshot, answers)
+
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    for name, value in answers.items():
+        assert recorded[name] == value
+    assert not any(name.startswith(("needs_", "has_")) for name in recorded)
