@@ -7,7 +7,7 @@ far fewer renders than the full product (tens instead of tens of thousands).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 # The options that change what is rendered, with every value they can take.
@@ -43,16 +43,24 @@ def pairwise(options: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
         for name in names:
             if name in row:
                 continue
-            row[name] = max(
-                range(len(options[name])),
-                key=lambda k, name=name: sum(
-                    (x, row[x], name, k) in uncovered or (name, k, x, row[x]) in uncovered
-                    for x in row
-                ),
-            )
+            row[name] = max(range(len(options[name])), key=_gain(row, name, uncovered))
         rows.append(row)
         uncovered -= {(x, row[x], y, row[y]) for x, y in itertools.combinations(names, 2)}
     return [{name: options[name][index] for name, index in row.items()} for row in rows]
+
+
+def _gain(
+    row: dict[str, int], name: str, uncovered: set[tuple[str, int, str, int]]
+) -> Callable[[int], int]:
+    """How many uncovered pairs choosing value k for `name` would cover, given the row so far."""
+
+    def gain(k: int) -> int:
+        return sum(
+            (other, row[other], name, k) in uncovered or (name, k, other, row[other]) in uncovered
+            for other in row
+        )
+
+    return gain
 
 
 def answer_id(answers: Mapping[str, Any]) -> str:
