@@ -1,9 +1,9 @@
-"""Shared fixtures: the template root, a CLI runner, a PATH with Node 24 from the test extra."""
+"""Shared fixtures: the template root, a CLI runner, the figures summary of slow tests."""
 
 from __future__ import annotations
 
+import json
 import os
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +15,6 @@ from typer.testing import CliRunner
 from scaffold.cli import app
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-VENV_BIN = Path(sys.executable).parent
 
 
 @dataclass(frozen=True)
@@ -41,12 +40,20 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> RunCli:
     return run
 
 
-@pytest.fixture(scope="session")
-def node_env() -> dict[str, str]:
-    """Environment whose PATH finds the test extra's Node 24 before any system Node."""
-    env = dict(os.environ)
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    env.setdefault("npm_config_cache", str(Path.home() / ".npm"))
-    env["npm_config_update_notifier"] = "false"
-    env["npm_config_fund"] = "false"
-    return env
+def pytest_configure(config: pytest.Config) -> None:
+    """Collect measured figures from every xdist worker into one file (see generated.py)."""
+    if not hasattr(config, "workerinput") and "SCAFFOLD_FIGURES_FILE" not in os.environ:
+        figures = Path(config.rootpath) / ".pytest-figures.jsonl"
+        figures.unlink(missing_ok=True)
+        os.environ["SCAFFOLD_FIGURES_FILE"] = str(figures)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the figures the slow tests measured (install time, cold start, RSS, drain)."""
+    figures = Path(os.environ.get("SCAFFOLD_FIGURES_FILE", "/nonexistent"))
+    if hasattr(terminalreporter.config, "workerinput") or not figures.is_file():
+        return
+    terminalreporter.section("measured figures")
+    for line in figures.read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        terminalreporter.write_line(f"{entry['name']}: {entry['value']}")

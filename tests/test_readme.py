@@ -85,4 +85,4 @@ def test_the_ci_script_runs_the_readme_test_command() -> None:
     ci = Path(REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
     assert "pip install -q -e '.[test,dev]'" in ci
-    assert "python -m pytest -n 2" in ci
+    assert "python -m pytest -n 2 --dist loadscope" in ci

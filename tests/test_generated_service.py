@@ -1,0 +1,291 @@
+"""Generated services work: install, lint, format, typecheck, test, build, boot, probe, drain.
+
+One class per answer set, so pytest-xdist (`--dist loadscope`) runs each project on one worker
+and installs it once. All of this is `slow`; `.ci/run` runs it on every change.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from scaffold.presets import load_preset
+from scaffold.render import render_project
+from tests.conftest import REPO_ROOT
+from tests.generated import (
+    free_port,
+    read_env_example,
+    record_figure,
+    request,
+    run,
+    running_service,
+)
+
+pytestmark = pytest.mark.slow
+
+ORDER = {"customerId": "customer-42", "items": [{"sku": "SKU-1", "quantity": 2}]}
+
+MINT_TOKEN = """
+import { SignJWT, exportSPKI, generateKeyPair } from 'jose';
+const [alg, issuer, audience] = process.argv.slice(1);
+const { publicKey, privateKey } = await generateKeyPair(alg);
+const token = await new SignJWT({ scope: 'orders' })
+  .setProtectedHeader({ alg })
+  .setSubject('test-user')
+  .setIssuer(issuer)
+  .setAudience(audience)
+  .setIssuedAt()
+  .setExpirationTime('1h')
+  .sign(privateKey);
+console.log(JSON.stringify({ publicKey: await exportSPKI(publicKey), token }));
+"""
+
+
+class GeneratedProject:
+    """A project rendered and installed once per class; subclasses choose the answers."""
+
+    answers: ClassVar[dict[str, Any]]
+    label: ClassVar[str]
+
+    @pytest.fixture(scope="class")
+    def project(self, tmp_path_factory: pytest.TempPathFactory) -> Path:
+        destination = tmp_path_factory.mktemp(self.label) / "service"
+        render_project(destination, answers={"project_name": "Orders Service", **self.answers})
+        started = time.monotonic()
+        run(destination, "npm", "install", "--no-audit", "--no-fund")
+        record_figure(f"{self.label}: npm install (s)", round(time.monotonic() - started, 1))
+        return destination
+
+    @pytest.fixture(scope="class")
+    def built(self, project: Path) -> Path:
+        started = time.monotonic()
+        run(project, "npm", "run", "build")
+        record_figure(f"{self.label}: npm run build (s)", round(time.monotonic() - started, 1))
+        return project
+
+    @pytest.fixture(scope="class")
+    def auth(self, project: Path) -> dict[str, str]:
+        """Env and headers that let requests through (a real key pair and token when jwt)."""
+        if self.answers.get("auth") != "jwt":
+            return {}
+        example = read_env_example(project)
+        algorithm = example.get("JWT_ALGORITHMS", "RS256").split(",")[0].strip()
+        minted = run(
+            project,
+            "node",
+            "--input-type=module",
+            "-e",
+            MINT_TOKEN,
+            algorithm,
+            example["JWT_ISSUER"],
+            example["JWT_AUDIENCE"],
+        )
+        keys = json.loads(minted.stdout)
+        return {"JWT_PUBLIC_KEY": keys["publicKey"], "authorization": f"Bearer {keys['token']}"}
+
+    def service_env(self, project: Path, auth: dict[str, str]) -> dict[str, str]:
+        env = read_env_example(project)
+        env.pop("JWT_JWKS_URL", None)
+        env.update(
+            {
+                "NODE_ENV": "production",
+                "HOST": "127.0.0.1",
+                "PORT": str(free_port()),
+                "LOG_LEVEL": "info",
+                "SHUTDOWN_TIMEOUT_MS": "10000",
+            }
+        )
+        env.update({key: value for key, value in auth.items() if key.isupper()})
+        return env
+
+    @staticmethod
+    def headers(auth: dict[str, str]) -> dict[str, str]:
+        return {key: value for key, value in auth.items() if not key.isupper()}
+
+    def test_lint_reports_nothing(self, project: Path) -> None:
+        run(project, "npm", "run", "lint", "--", "--max-warnings=0")
+
+    def test_the_formatter_reports_nothing(self, project: Path) -> None:
+        run(project, "npm", "run", "format:check")
+
+    def test_typecheck_passes(self, project: Path) -> None:
+        run(project, "npm", "run", "typecheck")
+
+    def test_the_projects_own_tests_pass(self, project: Path) -> None:
+        started = time.monotonic()
+        completed = run(project, "npm", "test")
+        record_figure(f"{self.label}: npm test (s)", round(time.monotonic() - started, 1))
+        summary = [line for line in completed.stdout.splitlines() if "Tests" in line]
+        record_figure(f"{self.label}: vitest", summary[-1].strip() if summary else "?")
+
+    def test_the_build_produces_the_entrypoint(self, built: Path) -> None:
+        assert (built / "dist" / "server.js").is_file()
+
+    def test_a_running_service_is_live_ready_and_serves_orders(
+        self, built: Path, auth: dict[str, str]
+    ) -> None:
+        env = self.service_env(built, auth)
+        with running_service(built, env) as service:
+            record_figure(
+                f"{self.label}: cold start to live (ms)", round(service.ready_after * 1000)
+            )
+            time.sleep(0.5)
+            record_figure(f"{self.label}: idle RSS (MiB)", round(service.rss_kib() / 1024, 1))
+
+            live = request(service.port, "GET", "/health/live")
+            ready = request(service.port, "GET", "/health/ready")
+            created = request(
+                service.port,
+                "POST",
+                "/orders",
+                body=ORDER,
+                headers={**self.headers(auth), "x-request-id": "req-abc-123"},
+            )
+            order = created.json()
+            fetched = request(
+                service.port, "GET", f"/orders/{order['id']}", headers=self.headers(auth)
+            )
+            openapi = request(service.port, "GET", "/openapi.json")
+
+        assert live.status == 200
+        assert ready.status == 200, ready.body
+        assert created.status == 201, created.body
+        assert created.headers["x-request-id"] == "req-abc-123"
+        assert order["customerId"] == ORDER["customerId"]
+        assert fetched.status == 200
+        assert fetched.json() == order
+        assert openapi.status == 200
+        assert openapi.json()["openapi"].startswith("3.1")
+        assert "/orders" in openapi.json()["paths"]
+        log_lines = [json.loads(line) for line in service.output().splitlines() if line]
+        assert any(line.get("reqId") == "req-abc-123" for line in log_lines), service.output()
+
+    def test_metrics_parse_as_prometheus_text_with_route_templates(
+        self, built: Path, auth: dict[str, str]
+    ) -> None:
+        if "metrics" not in self.answers.get("observability", []):
+            pytest.skip("metrics not chosen for this answer set")
+        env = self.service_env(built, auth)
+        with running_service(built, env) as service:
+            created = request(
+                service.port, "POST", "/orders", body=ORDER, headers=self.headers(auth)
+            ).json()
+            request(service.port, "GET", f"/orders/{created['id']}", headers=self.headers(auth))
+            scraped = request(service.port, "GET", "/metrics")
+
+        families = {
+            family.name: family for family in text_string_to_metric_families(scraped.body.decode())
+        }
+        durations = families["http_request_duration_seconds"]
+        routes = {sample.labels.get("route") for sample in durations.samples}
+        assert "/orders/:id" in routes
+        assert not any(created["id"] in (route or "") for route in routes)
+        assert "orders_created" in families or "orders_created_total" in families
+
+    def test_sigterm_finishes_in_flight_requests_and_exits_zero(
+        self, built: Path, auth: dict[str, str]
+    ) -> None:
+        env = self.service_env(built, auth)
+        body = json.dumps(ORDER).encode()
+        extra = "".join(f"{key}: {value}\r\n" for key, value in self.headers(auth).items())
+        head = (
+            "POST /orders HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"{extra}Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        with running_service(built, env) as service:
+            # 50 requests whose bodies are half sent: in flight when SIGTERM arrives.
+            sockets = [socket.create_connection(("127.0.0.1", service.port)) for _ in range(50)]
+            for connection in sockets:
+                connection.sendall(head + body[:10])
+            time.sleep(0.5)
+            started = time.monotonic()
+            service.process.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            for connection in sockets:
+                connection.sendall(body[10:])
+            statuses = [_read_status(connection) for connection in sockets]
+            exit_code = service.stop(timeout=20)
+            drained_in = time.monotonic() - started
+
+        record_figure(
+            f"{self.label}: SIGTERM with 50 in flight",
+            f"{statuses.count(201)}/50 answered 201, exit {exit_code}, {drained_in:.2f} s",
+        )
+        assert statuses == [201] * 50, service.output()[-3000:]
+        assert exit_code == 0, service.output()[-3000:]
+
+    def test_invalid_configuration_stops_the_service_listing_every_problem(
+        self, built: Path, auth: dict[str, str]
+    ) -> None:
+        env = self.service_env(built, auth)
+        env.update({"PORT": "not-a-port", "LOG_LEVEL": "loud"})
+
+        completed = run_expect_failure(built, env)
+
+        assert completed["code"] != 0
+        assert "PORT" in completed["output"]
+        assert "LOG_LEVEL" in completed["output"]
+        assert "    at " not in completed["output"], "a stack trace was printed"
+
+
+def _read_status(connection: socket.socket) -> int:
+    connection.settimeout(15)
+    data = b""
+    while b"\r\n" not in data:
+        chunk = connection.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    connection.close()
+    return int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/1.1") else 0
+
+
+def run_expect_failure(project: Path, env: dict[str, str]) -> dict[str, Any]:
+    import subprocess
+
+    from tests.generated import REAL_NODE, node_environment
+
+    completed = subprocess.run(
+        [str(REAL_NODE), "dist/server.js"],
+        cwd=project,
+        env=node_environment(env),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    return {"code": completed.returncode, "output": completed.stdout + completed.stderr}
+
+
+def preset_answers(name: str) -> dict[str, Any]:
+    return dict(load_preset(REPO_ROOT / "examples" / "presets", name).answers)
+
+
+class TestMinimalPreset(GeneratedProject):
+    label = "minimal"
+    answers: ClassVar[dict[str, Any]] = preset_answers("minimal")
+
+
+class TestApiPreset(GeneratedProject):
+    label = "api"
+    answers: ClassVar[dict[str, Any]] = preset_answers("api")
+
+
+class TestJwtWithTracingOnNode22(GeneratedProject):
+    label = "jwt-tracing-node22"
+    answers: ClassVar[dict[str, Any]] = {
+        "node_version": 22,
+        "workload": "io",
+        "observability": ["tracing"],
+        "auth": "jwt",
+        "api_docs": False,
+        "ci": "gitlab",
+        "deploy": ["kubernetes"],
+    }
