@@ -205,6 +205,62 @@ def presets() -> None:
     console.presets_table(list_presets(find_template_source().presets_dir))
 
 
+@app.command(
+    epilog=(
+        "\b\nExamples:\n"
+        "  scaffold check                         # every step in the current project\n"
+        "  scaffold check orders --skip install   # dependencies already installed\n"
+        "  scaffold check --only boot --only drain\n"
+        "  scaffold check --junit check.xml --json > check.json"
+    )
+)
+@user_errors
+def check(
+    project: Annotated[
+        Path, typer.Argument(metavar="[PATH]", help="The generated project (default: .).")
+    ] = Path(),
+    skip: Annotated[
+        list[str] | None, typer.Option("--skip", metavar="STEP", help="Skip a step (repeatable).")
+    ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", metavar="STEP", help="Run only this step (repeatable)."),
+    ] = None,
+    junit: Annotated[
+        Path | None,
+        typer.Option("--junit", metavar="FILE", help="Write a JUnit XML report to FILE."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON instead of a table.")
+    ] = False,
+) -> None:
+    """Smoke-test a generated project in CI, step by step.
+
+    Install, lint, format, typecheck, test, build, boot, drain under SIGTERM, then lint its
+    Dockerfile, workflows and manifests with the linters that are installed.
+
+    Steps: install, lint, format, typecheck, test, build, boot, drain, dockerfile, workflows,
+    gitlab-ci, compose, manifests. Exit code 1 when any step fails.
+    """
+    from scaffold import console
+    from scaffold.check import check_project, select_steps
+
+    steps = select_steps(only=only or (), skip=skip or ())
+    if as_json:
+        report = check_project(project, steps=steps)
+        typer.echo(report.to_json())
+    else:
+        with console.CheckProgress(project.resolve()) as progress:
+            report = check_project(
+                project, steps=steps, on_step=progress.start, on_result=progress.finish
+            )
+        console.print_check_failures(report)
+    if junit is not None:
+        junit.write_text(report.to_junit(), encoding="utf-8")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -7,12 +7,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group
+from rich.live import Live
 from rich.panel import Panel
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.spinner import Spinner
 from rich.table import Table
 from rich.tree import Tree
 
+from scaffold.check import CheckReport, StepResult
 from scaffold.presets import Preset
 from scaffold.questions import Question
 
@@ -100,6 +103,75 @@ def spinner(message: str) -> Iterator[None]:
     with Progress(*columns, console=console, transient=True) as progress:
         progress.add_task(message, total=None)
         yield
+
+
+_STATUS_STYLE = {"passed": "green", "failed": "bold red", "skipped": "yellow"}
+
+
+class CheckProgress:
+    """A live table of `scaffold check` steps, a spinner on the one running."""
+
+    def __init__(self, project: Path) -> None:
+        self.project = project
+        self.results: list[StepResult] = []
+        self.current: str | None = None
+        self._live = Live(self._render(), console=console, refresh_per_second=8, transient=False)
+
+    def __enter__(self) -> CheckProgress:
+        self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.current = None
+        self._live.update(self._render())
+        self._live.__exit__(None, None, None)
+
+    def start(self, step: str) -> None:
+        """Show a step as running."""
+        self.current = step
+        self._live.update(self._render())
+
+    def finish(self, result: StepResult) -> None:
+        """Show a step's outcome."""
+        self.results.append(result)
+        self.current = None
+        self._live.update(self._render())
+
+    def _render(self) -> Group:
+        table = Table(title=f"scaffold check {_escape(str(self.project))}", header_style="bold")
+        for column in ("step", "result", "time", "detail"):
+            table.add_column(column)
+        for result in self.results:
+            style = _STATUS_STYLE[result.status]
+            detail = result.detail.splitlines()[-1] if result.detail else ""
+            if result.status == "failed":
+                detail = "see below"
+            table.add_row(
+                result.name,
+                f"[{style}]{result.status}[/]",
+                f"{result.seconds:.1f} s",
+                _escape(detail[:80]),
+            )
+        if self.current:
+            table.add_row(self.current, Spinner("dots", text="running"), "", "")
+        return Group(table)
+
+
+def print_check_failures(report: CheckReport) -> None:
+    """The last output lines of every failed step."""
+    for step in report.steps:
+        if step.status == "failed":
+            console.print(
+                Panel(
+                    _escape(step.detail or "(no output)"),
+                    title=f"[bold red]{step.name} failed[/]",
+                    title_align="left",
+                    border_style="red",
+                )
+            )
+    total = sum(step.seconds for step in report.steps)
+    verdict = "[bold green]all checks passed[/]" if report.ok else "[bold red]checks failed[/]"
+    console.print(f"{verdict} in {total:.1f} s")
 
 
 def _format_answer(value: Any) -> str:
