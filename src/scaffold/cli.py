@@ -208,6 +208,61 @@ def presets() -> None:
 @app.command(
     epilog=(
         "\b\nExamples:\n"
+        "  scaffold update                        # to this scaffold's template, same answers\n"
+        "  scaffold update orders --data queue=bullmq   # change an answer: adds the worker\n"
+        "  scaffold update --pretend              # show what would change\n"
+        "  scaffold update --vcs-ref v0.1.0       # a specific template version"
+    )
+)
+@user_errors
+def update(
+    project: Annotated[
+        Path, typer.Argument(metavar="[PATH]", help="The generated project (default: .).")
+    ] = Path(),
+    defaults: Annotated[
+        bool,
+        typer.Option("--defaults", "-y", help="Reuse the recorded answers without asking."),
+    ] = False,
+    data: Annotated[
+        list[str] | None,
+        typer.Option("--data", "-d", help="Change an answer: KEY=VALUE (repeatable)."),
+    ] = None,
+    answers_file: Annotated[
+        Path | None,
+        typer.Option("--answers-file", help="YAML file of answers to change."),
+    ] = None,
+    pretend: Annotated[
+        bool, typer.Option("--pretend", help="Show what would change; change nothing.")
+    ] = False,
+    vcs_ref: Annotated[
+        str | None,
+        typer.Option("--vcs-ref", help="Template version (git tag or commit) to update to."),
+    ] = None,
+) -> None:
+    """Update a generated project to this scaffold's template, keeping your edits.
+
+    Template changes are merged with yours; real conflicts are marked inline in the files and
+    listed, and the exit code is 1 until you resolve them. The project's git tree must be clean.
+    """
+    from scaffold import console
+    from scaffold.generate import GenerateOptions, collect_answers
+    from scaffold.update import update_project
+
+    answers = collect_answers(
+        GenerateOptions(destination=None, answers_file=answers_file, data=data or [])
+    )
+    interactive = not defaults and sys.stdin.isatty()
+    result = update_project(
+        project, answers=answers, interactive=interactive, vcs_ref=vcs_ref, pretend=pretend
+    )
+    console.print_update(result)
+    if result.conflicts:
+        raise typer.Exit(1)
+
+
+@app.command(
+    epilog=(
+        "\b\nExamples:\n"
         "  scaffold check                         # every step in the current project\n"
         "  scaffold check orders --skip install   # dependencies already installed\n"
         "  scaffold check --only boot --only drain\n"

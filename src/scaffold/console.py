@@ -18,6 +18,7 @@ from rich.tree import Tree
 from scaffold.check import CheckReport, StepResult
 from scaffold.presets import Preset
 from scaffold.questions import Question
+from scaffold.update import UpdateResult
 
 console = Console(highlight=False)
 error_console = Console(stderr=True, highlight=False)
@@ -103,6 +104,36 @@ def spinner(message: str) -> Iterator[None]:
     with Progress(*columns, console=console, transient=True) as progress:
         progress.add_task(message, total=None)
         yield
+
+
+def print_update(result: UpdateResult) -> None:
+    """What an update changed, and the conflicts left to resolve."""
+    verb = "would change" if result.pretend else "changed"
+    console.print(
+        f"Template {_escape(result.from_version)} → {_escape(result.to_version)}: "
+        f"{len(result.changed)} file(s) {verb}."
+    )
+    for path in result.changed:
+        mark = "[bold red]conflict[/] " if path in result.conflicts else ""
+        console.print(f"  {mark}{_escape(path)}")
+    for path in result.kept:
+        console.print(
+            f"  [yellow]kept[/] {_escape(path)}: the template no longer has it, but you changed "
+            "it; delete it yourself if it is not needed."
+        )
+    if result.conflicts:
+        console.print(
+            Panel(
+                "\n".join(_escape(path) for path in result.conflicts)
+                + "\n\nEach file holds '<<<<<<< before updating' … '>>>>>>> after updating' "
+                "markers: keep what you need, delete the markers, then commit.",
+                title=f"[bold red]{len(result.conflicts)} conflict(s) to resolve[/]",
+                title_align="left",
+                border_style="red",
+            )
+        )
+    elif not result.pretend:
+        console.print("[green]No conflicts.[/] Review with `git diff`, then commit.")
 
 
 _STATUS_STYLE = {"passed": "green", "failed": "bold red", "skipped": "yellow"}

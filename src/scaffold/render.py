@@ -123,19 +123,20 @@ def _run_copier(
 ) -> None:
     from copier import run_copy  # imported here: copier is slow to import and --help needs none
 
+    src_path, vcs_ref = source.copier_source()
     with warnings.catch_warnings():
         # Rendering from a source checkout with uncommitted changes is the normal development
         # case; copier includes those changes, which is what we want.
         warnings.filterwarnings("ignore", message=".*[Dd]irty.*")
         try:
             run_copy(
-                str(source.root),
+                src_path,
                 str(staging),
                 data=dict(answers),
                 defaults=not interactive,
                 overwrite=True,
                 quiet=True,
-                vcs_ref="HEAD" if source.is_git_repository else None,
+                vcs_ref=vcs_ref,
             )
         except ValueError as error:
             raise InvalidAnswerError(_copier_validation_message(error)) from error
