@@ -1,5 +1,5 @@
-# Real PostgreSQL and Redis on loopback for the integration tests (no systemd, run as root).
-# Exports SCAFFOLD_TEST_DATABASE_URL and SCAFFOLD_TEST_REDIS_URL for pytest.
+# Real PostgreSQL, Redis and RabbitMQ on loopback for the integration tests (no systemd, as root).
+# Exports SCAFFOLD_TEST_DATABASE_URL, SCAFFOLD_TEST_REDIS_URL and SCAFFOLD_TEST_AMQP_URL for pytest.
 
 PG_PORT=${PG_PORT:-55432}
 REDIS_PORT=${REDIS_PORT:-56379}
@@ -26,6 +26,20 @@ start_services() {
     export SCAFFOLD_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
     echo "Redis on 127.0.0.1:$REDIS_PORT"
   fi
+  if command -v rabbitmq-server >/dev/null; then
+    if ! rabbitmqctl -q status >/dev/null 2>&1; then
+      RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 rabbitmq-server -detached >/dev/null 2>&1 || true
+    fi
+    local tries=0
+    until rabbitmqctl -q await_startup --timeout 60 >/dev/null 2>&1; do
+      tries=$((tries + 1))
+      [ "$tries" -lt 30 ] || { echo "RabbitMQ did not start" >&2; return 1; }
+      sleep 1
+    done
+    export SCAFFOLD_TEST_AMQP_URL="amqp://guest:guest@127.0.0.1:5672"
+    export SCAFFOLD_TEST_STARTED_RABBITMQ=1
+    echo "RabbitMQ on 127.0.0.1:5672"
+  fi
 }
 
 stop_services() {
@@ -34,5 +48,8 @@ stop_services() {
   fi
   if [ -n "${SCAFFOLD_TEST_REDIS_URL:-}" ]; then
     redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+  fi
+  if [ -n "${SCAFFOLD_TEST_STARTED_RABBITMQ:-}" ]; then
+    rabbitmqctl -q stop >/dev/null 2>&1 || true
   fi
 }

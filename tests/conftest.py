@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,16 @@ class CliResult:
 
 class RunCli(Protocol):
     def __call__(self, args: Sequence[str], *, cwd: Path | None = None) -> CliResult: ...
+
+
+@pytest.fixture(scope="session")
+def template_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template as a plain folder (no git): renders without cloning the checkout each time."""
+    root = tmp_path_factory.mktemp("template-copy")
+    shutil.copy2(REPO_ROOT / "copier.yml", root / "copier.yml")
+    shutil.copytree(REPO_ROOT / "template", root / "template")
+    shutil.copytree(REPO_ROOT / "examples" / "presets", root / "examples" / "presets")
+    return root
 
 
 @pytest.fixture

@@ -36,6 +36,8 @@ def node_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env["npm_config_fund"] = "false"
     env["npm_config_audit"] = "false"
     env.pop("NODE_OPTIONS", None)
+    env["NO_COLOR"] = "1"
+    env["FORCE_COLOR"] = "0"
     env.update(extra or {})
     return env
 
@@ -203,3 +205,40 @@ def record_figure(name: str, value: object) -> None:
     if path:
         with Path(path).open("a", encoding="utf-8") as figures:
             figures.write(json.dumps({"name": name, "value": value}) + "\n")
+
+
+def required_server_url(variable: str) -> str:
+    """A real server's URL from the environment (.ci/run starts them); skip locally, fail in CI."""
+    import pytest
+
+    url = os.environ.get(variable)
+    if url:
+        return url
+    message = (
+        f"{variable} is not set: start the servers with `source .ci/services.sh && start_services`"
+    )
+    if os.environ.get("CI"):
+        raise AssertionError(message)
+    pytest.skip(message)
+
+
+def backing_services(answers: Mapping[str, Any], *, name: str) -> dict[str, str]:
+    """Connection URLs for the servers the answers need: a fresh database for each project."""
+    env: dict[str, str] = {}
+    if answers.get("database") == "postgres":
+        admin_url = required_server_url("SCAFFOLD_TEST_DATABASE_URL")
+        database = "scaffold_" + "".join(c if c.isalnum() else "_" for c in name.lower())
+        for statement in (f"DROP DATABASE IF EXISTS {database}", f"CREATE DATABASE {database}"):
+            subprocess.run(
+                ["psql", admin_url, "-v", "ON_ERROR_STOP=1", "-q", "-c", statement],
+                check=True,
+                capture_output=True,
+            )
+        env["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + "/" + database
+    if answers.get("cache") == "redis" or answers.get("queue") == "bullmq":
+        # One Redis database index per project keeps keys and queues apart.
+        index = sum(name.encode()) % 15 + 1
+        env["REDIS_URL"] = required_server_url("SCAFFOLD_TEST_REDIS_URL").rstrip("/") + f"/{index}"
+    if answers.get("queue") == "rabbitmq":
+        env["AMQP_URL"] = required_server_url("SCAFFOLD_TEST_AMQP_URL")
+    return env

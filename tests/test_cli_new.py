@@ -12,9 +12,15 @@ import pytest
 import yaml
 
 from scaffold import __version__
-from tests.conftest import RunCli
+from tests.conftest import REPO_ROOT, RunCli
 
 NO_TOOLS = ["--no-install", "--no-git"]
+
+
+@pytest.fixture(autouse=True)
+def fast_template(template_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Render from a plain copy of the template; one test below covers the git checkout."""
+    monkeypatch.setenv("SCAFFOLD_TEMPLATE", str(template_copy))
 
 
 def read_answers(project: Path) -> dict[str, object]:
@@ -53,6 +59,30 @@ def test_when_defaults_are_asked_for_then_the_project_records_every_default(
     assert answers["workload"] == "io"
     assert answers["deploy"] == ["compose", "kubernetes"]
     assert "Created" in result.output
+
+
+def test_from_the_source_checkout_the_template_version_is_recorded(
+    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SCAFFOLD_TEMPLATE")
+
+    result = run_cli(["new", "svc", "--defaults", *NO_TOOLS])
+
+    assert result.exit_code == 0, result.output
+    answers = read_answers(tmp_path / "svc")
+    assert answers["_src_path"] == str(REPO_ROOT)
+    assert answers["_commit"]
+
+
+def test_when_scaffold_template_points_nowhere_then_it_says_so(
+    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCAFFOLD_TEMPLATE", str(tmp_path))
+
+    result = run_cli(["new", "svc", "--defaults", *NO_TOOLS])
+
+    assert result.exit_code == 1
+    assert "has no copier.yml" in result.output
 
 
 def test_when_no_destination_is_given_then_the_slug_names_the_directory(

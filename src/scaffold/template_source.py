@@ -7,6 +7,9 @@ Three cases:
   `_commit` recorded in a project let any later scaffold update it, offline;
 - the source checkout (development): copier renders from the git working tree;
 - a wheel built without git history: a plain folder (projects render but cannot be updated).
+
+Template developers can point scaffold at another template root (a folder holding copier.yml and
+template/) with the SCAFFOLD_TEMPLATE environment variable.
 """
 
 from __future__ import annotations
@@ -51,7 +54,17 @@ class TemplateSource:
 
 
 def find_template_source() -> TemplateSource:
-    """Locate the template shipped in the wheel, falling back to the source checkout."""
+    """Locate the template: SCAFFOLD_TEMPLATE, the one shipped in the wheel, or the checkout."""
+    override = os.environ.get("SCAFFOLD_TEMPLATE")
+    if override:
+        root = Path(override).expanduser().resolve()
+        if not (root / "copier.yml").is_file():
+            msg = f"SCAFFOLD_TEMPLATE={override} has no copier.yml: point it at a template root."
+            raise ScaffoldError(msg)
+        presets = root / "examples" / "presets"
+        return TemplateSource(
+            root=root, presets_dir=presets if presets.is_dir() else root / "presets"
+        )
     bundled = _PACKAGE_DIR / "_template"
     if (bundled / "copier.yml").is_file():
         history = bundled / "template.bundle"
