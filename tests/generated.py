@@ -11,10 +11,12 @@ import contextlib
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -242,3 +244,88 @@ def backing_services(answers: Mapping[str, Any], *, name: str) -> dict[str, str]
     if answers.get("queue") == "rabbitmq":
         env["AMQP_URL"] = required_server_url("SCAFFOLD_TEST_AMQP_URL")
     return env
+
+
+@dataclass
+class PrivatePostgres:
+    """A PostgreSQL cluster of one test's own, so stopping it disturbs no other test."""
+
+    data_dir: Path
+    port: int
+    bin_dir: Path
+
+    @property
+    def url(self) -> str:
+        """Connection URL of its `postgres` database."""
+        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _ctl(self, *args: str) -> None:
+        subprocess.run(
+            [
+                "runuser",
+                "-u",
+                "postgres",
+                "--",
+                str(self.bin_dir / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                *args,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
+    def start(self) -> None:
+        """Start (or restart) the server and wait until it accepts connections."""
+        options = f"-p {self.port} -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._ctl("-l", str(self.data_dir / "server.log"), "-w", "-o", options, "start")
+
+    def stop(self) -> None:
+        """Stop the server immediately (connections are cut, as in an outage)."""
+        self._ctl("-m", "immediate", "-w", "stop")
+
+
+@contextlib.contextmanager
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """initdb and start a throwaway cluster on a free port; needs root and the server binaries."""
+    import pytest
+
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not candidates or os.geteuid() != 0:
+        message = "a private PostgreSQL needs the server binaries and root (to run as postgres)"
+        if os.environ.get("CI"):
+            raise AssertionError(message)
+        pytest.skip(message)
+    bin_dir = candidates[-1].parent
+    # Directly under /tmp: the postgres user cannot traverse pytest's private tmp directories.
+    parent = Path(tempfile.mkdtemp(prefix="scaffold-pg-"))
+    parent.chmod(0o755)
+    data_dir = parent / "data"
+    data_dir.mkdir()
+    shutil.chown(data_dir, "postgres", "postgres")
+    subprocess.run(
+        [
+            "runuser",
+            "-u",
+            "postgres",
+            "--",
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data_dir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    server = PrivatePostgres(data_dir=data_dir, port=free_port(), bin_dir=bin_dir)
+    server.start()
+    try:
+        yield server
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            server.stop()
+        shutil.rmtree(parent, ignore_errors=True)

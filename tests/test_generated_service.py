@@ -23,6 +23,7 @@ from tests.conftest import REPO_ROOT
 from tests.generated import (
     backing_services,
     free_port,
+    private_postgres,
     read_env_example,
     record_figure,
     request,
@@ -188,7 +189,7 @@ class GeneratedProject:
         assert openapi.status == 200
         assert openapi.json()["openapi"].startswith("3.1")
         assert "/orders" in openapi.json()["paths"]
-        log_lines = [json.loads(line) for line in service.output().splitlines() if line]
+        log_lines = json_lines(service.output())
         assert any(line.get("requestId") == "req-abc-123" for line in log_lines), service.output()
 
     def test_metrics_parse_as_prometheus_text_with_route_templates(
@@ -300,6 +301,97 @@ class TestMinimalPreset(GeneratedProject):
 class TestApiPreset(GeneratedProject):
     label = "api"
     answers: ClassVar[dict[str, Any]] = preset_answers("api")
+
+    def test_readiness_follows_postgres_down_and_up_without_a_restart(
+        self, built: Path, auth: dict[str, str], servers: dict[str, str]
+    ) -> None:
+        with private_postgres() as postgres:
+            env = {**self.service_env(built, auth, servers), "DATABASE_URL": postgres.url}
+            run(built, "npm", "run", "migrate", env={"DATABASE_URL": postgres.url})
+            with running_service(built, env) as service:
+                assert request(service.port, "GET", "/health/ready").status == 200
+                postgres.stop()
+                went_down = _seconds_until(service.port, "/health/ready", 503)
+                started = time.monotonic()
+                failed = request(
+                    service.port, "POST", "/orders", body=ORDER, headers=self.headers(auth)
+                )
+                failed_in = time.monotonic() - started
+                postgres.start()
+                came_back = _seconds_until(service.port, "/health/ready", 200)
+                created = request(
+                    service.port, "POST", "/orders", body=ORDER, headers=self.headers(auth)
+                )
+
+        record_figure("api: readiness flip (s)", f"down {went_down:.2f}, up {came_back:.2f}")
+        record_figure("api: POST /orders while Postgres is down (s)", round(failed_in, 2))
+        assert went_down <= 5
+        assert failed.status == 503
+        assert failed.headers["content-type"].startswith("application/problem+json")
+        assert "retry-after" in failed.headers
+        assert failed_in < 2
+        assert came_back <= 5
+        assert created.status == 201
+
+    def test_a_created_order_is_confirmed_by_the_worker_with_the_same_request_id(
+        self, built: Path, auth: dict[str, str], servers: dict[str, str]
+    ) -> None:
+        env = self.service_env(built, auth, servers)
+        worker_env = {**env, "WORKER_PORT": str(free_port())}
+        with (
+            running_service(built, env) as api,
+            running_service(
+                built, worker_env, entry="dist/worker.js", port_variable="WORKER_PORT"
+            ) as worker,
+        ):
+            created = request(
+                api.port,
+                "POST",
+                "/orders",
+                body=ORDER,
+                headers={**self.headers(auth), "x-request-id": "req-worker-42"},
+            )
+            order_id = created.json()["id"]
+            deadline = time.monotonic() + 15
+            confirmed: list[dict[str, Any]] = []
+            while not confirmed and time.monotonic() < deadline:
+                time.sleep(0.2)
+                confirmed = [
+                    line
+                    for line in json_lines(worker.output())
+                    if line.get("requestId") == "req-worker-42" and order_id in json.dumps(line)
+                ]
+            worker_ready = request(worker.port, "GET", "/health/ready")
+            exit_code = worker.stop()
+
+        assert created.status == 201
+        assert confirmed, worker.output()[-3000:]
+        assert worker_ready.status == 200
+        assert exit_code == 0
+
+
+def json_lines(output: str) -> list[dict[str, Any]]:
+    """The JSON log lines of a process's output (anything else it printed is skipped)."""
+    lines = []
+    for line in output.splitlines():
+        if line.startswith("{"):
+            try:
+                lines.append(json.loads(line))
+            except ValueError:
+                continue
+    return lines
+
+
+def _seconds_until(port: int, path: str, status: int, timeout: float = 15) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            if request(port, "GET", path, timeout=2).status == status:
+                return time.monotonic() - started
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return timeout
 
 
 class TestJwtWithTracingOnNode22(GeneratedProject):

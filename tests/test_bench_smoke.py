@@ -1,0 +1,143 @@
+"""Smoke test of the benchmark harness (`python -m bench --quick`): runs, reports sane figures.
+
+Figures measured here are not judged (CI machines are noisy): only that every part produced a
+number in a plausible range, in both the JSON and the Markdown table. The slow tests share one
+quick run (1 round, 3 s windows, bare node:http, bare Fastify and the minimal preset).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT_SECONDS = 600
+
+WRK_OUTPUT = """Running 3s test @ http://127.0.0.1:39123/orders/373a8706
+  1 threads and 50 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    98.38ms  209.82ms   1.32s    90.41%
+    Req/Sec     1.53k   787.82     2.97k    60.00%
+  Latency Distribution
+     50%  724.00us
+     75%   41.24ms
+     90%  290.51ms
+     99%    1.06s
+  4602 requests in 3.05s, 4.96MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 7
+Requests/sec:   1509.63
+Transfer/sec:      1.63MB
+"""
+
+
+def test_wrk_output_is_parsed_with_units() -> None:
+    from bench.load import parse_wrk
+
+    figures = parse_wrk(WRK_OUTPUT)
+    assert figures.requests_per_second == 1509.63
+    assert figures.p50_ms == pytest.approx(0.724)
+    assert figures.p99_ms == pytest.approx(1060)
+    assert (figures.requests, figures.non_2xx, figures.socket_errors) == (4602, 7, 3)
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
+@pytest.fixture(scope="module")
+def bench_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+    """One quick run on bare node:http, bare Fastify and the minimal preset."""
+    if shutil.which("wrk") is None:
+        pytest.skip("wrk is not installed (apt-get install -y wrk)")
+    root = tmp_path_factory.mktemp("bench")
+    results_dir = root / "results"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--quick",
+            "--peers",
+            "node-http,fastify",
+            "--presets",
+            "minimal",
+            "--work-dir",
+            str(root / "work"),
+            "--results-dir",
+            str(results_dir),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    (json_path,) = results_dir.glob("*.json")
+    (markdown_path,) = results_dir.glob("*.md")
+    assert completed.stdout.strip() == markdown_path.read_text(encoding="utf-8").strip()
+    return json.loads(json_path.read_text(encoding="utf-8")), markdown_path.read_text(
+        encoding="utf-8"
+    )
+
+
+@pytest.mark.slow
+def test_throughput_of_every_target_with_ratio_to_node_http(
+    bench_results: tuple[dict[str, Any], str],
+) -> None:
+    results, _ = bench_results
+    assert results["skipped"] == [], results["skipped"]
+    rows = {row["name"]: row for row in results["throughput"]}
+    assert set(rows) == {"node-http", "fastify", "minimal"}
+    for name, row in rows.items():
+        summary = row["summary"]
+        assert summary["rounds"] == 1, row["failures"]
+        assert 100 < summary["requests_per_second"] < 1_000_000, name
+        assert 0 < summary["p50_ms"] <= summary["p99_ms"] < 10_000, name
+        assert 10 < summary["idle_rss_mib"] < 1024, name
+        assert not summary["errors_flagged"], (name, summary)
+        assert 0.01 < summary["ratio_to_node_http"] < 10, name
+    assert rows["node-http"]["summary"]["ratio_to_node_http"] == 1
+    assert rows["minimal"]["route"] == "GET /orders/:id"
+
+
+@pytest.mark.slow
+def test_cold_start_footprint_and_cli_timings(
+    bench_results: tuple[dict[str, Any], str],
+) -> None:
+    results, _ = bench_results
+    for row in results["cold_start"]:
+        assert row["failures"] == [], row
+        assert 10 < row["summary"]["without_compile_cache_ms"] < 30_000, row
+        assert 10 < row["summary"]["with_compile_cache_ms"] < 30_000, row
+    (footprint,) = results["footprint"]
+    assert footprint["preset"] == "minimal"
+    assert 1 < footprint["node_modules_mib"] < 500
+    assert 10 < footprint["packages"] < 1000
+    timings = {row["command"]: row["median_ms"] for row in results["cli"]}
+    assert len(timings) == 4
+    assert all(_finite(value) and value > 0 for value in timings.values())
+    cpu = results["cpu_pool"]
+    assert cpu["skipped_reason"] or _finite(cpu["pool_live_p99_ms"])
+
+
+@pytest.mark.slow
+def test_markdown_names_machine_command_and_tables(
+    bench_results: tuple[dict[str, Any], str],
+) -> None:
+    results, markdown = bench_results
+    machine = results["machine"]
+    assert f"{machine['cores']} cores" in markdown
+    assert str(machine["node"]).startswith("v")
+    assert "python -m bench --quick" in markdown
+    for heading in ("## Throughput", "## Cold start", "## Production dependencies", "## scaffold"):
+        assert heading in markdown
+    assert "| bare node:http | `GET /` |" in markdown
