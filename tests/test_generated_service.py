@@ -214,6 +214,29 @@ class GeneratedProject:
         assert not any(created["id"] in (route or "") for route in routes)
         assert "orders_created" in families or "orders_created_total" in families
 
+    def test_alert_rules_reference_only_metrics_a_live_scrape_exports(
+        self, built: Path, auth: dict[str, str], servers: dict[str, str]
+    ) -> None:
+        rules_file = built / "deploy" / "observability" / "alerts.yaml"
+        if not rules_file.is_file():
+            pytest.skip("no alert rules for this answer set")
+        env = self.service_env(built, auth, servers)
+        exported = set()
+        with running_service(built, env) as service:
+            request(service.port, "POST", "/orders", body=ORDER, headers=self.headers(auth))
+            exported |= _sample_names(request(service.port, "GET", "/metrics").body)
+        if (built / "dist" / "worker.js").is_file():
+            worker_env = {**env, "WORKER_PORT": str(free_port())}
+            with running_service(
+                built, worker_env, entry="dist/worker.js", port_variable="WORKER_PORT"
+            ) as worker:
+                exported |= _sample_names(request(worker.port, "GET", "/metrics").body)
+
+        referenced, recorded = _metrics_in_rules(rules_file)
+        unknown = sorted(referenced - recorded - exported - {"up"})
+        record_figure(f"{self.label}: metrics referenced by alert rules", len(referenced))
+        assert unknown == [], f"alert rules use metrics nobody exports: {unknown}"
+
     def test_sigterm_finishes_in_flight_requests_and_exits_zero(
         self, built: Path, auth: dict[str, str], servers: dict[str, str]
     ) -> None:
@@ -368,6 +391,89 @@ class TestApiPreset(GeneratedProject):
         assert confirmed, worker.output()[-3000:]
         assert worker_ready.status == 200
         assert exit_code == 0
+
+
+_PROMQL_WORDS = {
+    "abs",
+    "absent",
+    "absent_over_time",
+    "and",
+    "avg",
+    "avg_over_time",
+    "bool",
+    "bottomk",
+    "by",
+    "ceil",
+    "changes",
+    "clamp_max",
+    "clamp_min",
+    "count",
+    "count_over_time",
+    "delta",
+    "deriv",
+    "floor",
+    "group_left",
+    "group_right",
+    "histogram_quantile",
+    "ignoring",
+    "increase",
+    "irate",
+    "label_replace",
+    "max",
+    "max_over_time",
+    "min",
+    "min_over_time",
+    "offset",
+    "on",
+    "or",
+    "quantile",
+    "quantile_over_time",
+    "rate",
+    "resets",
+    "round",
+    "scalar",
+    "sort",
+    "stddev",
+    "sum",
+    "sum_over_time",
+    "time",
+    "topk",
+    "unless",
+    "vector",
+    "without",
+}
+
+
+def _sample_names(body: bytes) -> set[str]:
+    return {
+        sample.name
+        for family in text_string_to_metric_families(body.decode())
+        for sample in family.samples
+    }
+
+
+def _metrics_in_rules(rules_file: Path) -> tuple[set[str], set[str]]:
+    """(metric names the expressions read, names the file records itself)."""
+    import re
+
+    import yaml
+
+    rules = [
+        rule
+        for group in yaml.safe_load(rules_file.read_text())["groups"]
+        for rule in group["rules"]
+    ]
+    recorded = {rule["record"] for rule in rules if "record" in rule}
+    referenced = set()
+    for rule in rules:
+        expression = re.sub(r"\{[^}]*\}", "", str(rule["expr"]))  # label matchers
+        expression = re.sub(r"\b(by|without|on|ignoring)\s*\([^)]*\)", "", expression)
+        expression = re.sub(r"\[[^\]]*\]", "", expression)  # range selectors
+        expression = re.sub(r'"[^"]*"', "", expression)
+        for token in re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", expression):
+            if token not in _PROMQL_WORDS and not re.fullmatch(r"[0-9]*[smhdwy]", token):
+                referenced.add(token)
+    return referenced, recorded
 
 
 def json_lines(output: str) -> list[dict[str, Any]]:
