@@ -1,0 +1,192 @@
+"""Write the results as JSON and as a Markdown table (rendered from the same data)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.stats import ratio
+
+
+def _number(value: Any, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    return f"{value:,.{digits}f}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def render_markdown(results: Mapping[str, Any]) -> str:
+    """The results as Markdown: context, then one table per measurement."""
+    machine = results["machine"]
+    settings = results["settings"]
+    lines = [
+        f"# Benchmark results, {results['date']}",
+        "",
+        f"- Command: `{results['command']}` (from the repository root)",
+        f"- Machine: {machine['cores']} cores ({machine['cpu_model']}), {machine['kernel']}, "
+        f"Node {machine['node']}; load average {machine['load_average_1min']:.2f} before, "
+        f"{results['load_average_after']:.2f} after",
+        f"- Load: {results['load_generator']} -t1 -c{settings['connections']}, "
+        f"{settings['warmup_seconds']:g} s warm-up then "
+        f"{settings['measure_seconds']:g} s measured, {settings['rounds']} round(s) "
+        "interleaving the targets; each figure is the median over rounds, each ratio the "
+        "median of per-round ratios to bare node:http.",
+        f"- Took {results['duration_seconds'] / 60:.1f} min.",
+        "",
+    ]
+    lines += _throughput_section(results.get("throughput", []))
+    lines += _cold_start_section(results.get("cold_start", []))
+    lines += _footprint_section(results.get("footprint", []))
+    lines += _cli_section(results.get("cli", []))
+    lines += _cpu_section(results.get("cpu_pool"))
+    skipped = results.get("skipped", [])
+    if skipped:
+        lines += ["## Skipped", ""]
+        lines += [f"- **{item['name']}**: {_one_line(item['reason'])}" for item in skipped]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit] + " …"
+
+
+def _throughput_section(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    if not rows:
+        return []
+    header = ["target", "route", "req/s", "range", "x node:http", "p50 ms", "p99 ms"]
+    header += ["p99 x Fastify", "idle RSS MiB", "RSS after load MiB", "errors"]
+    fastify = next((row for row in rows if row["name"] == "fastify"), None)
+    fastify_p99 = fastify["summary"]["p99_ms"] if fastify else float("nan")
+    body = []
+    for row in rows:
+        summary = row["summary"]
+        errors = str(summary["errors"]) + (" ⚠" if summary["errors_flagged"] else "")
+        body.append(
+            [
+                row["label"],
+                f"`{row['route']}`",
+                _number(summary["requests_per_second"]),
+                f"{_number(summary['requests_per_second_min'])} to "
+                f"{_number(summary['requests_per_second_max'])}",
+                _number(summary["ratio_to_node_http"], 2),
+                _number(summary["p50_ms"], 1),
+                _number(summary["p99_ms"], 1),
+                _number(ratio(summary["p99_ms"], fastify_p99), 2),
+                _number(summary["idle_rss_mib"], 1),
+                _number(summary["loaded_rss_mib"], 1),
+                errors,
+            ]
+        )
+    lines = ["## Throughput", "", *_table(header, body), ""]
+    failures = [(row["name"], failure) for row in rows for failure in row["failures"]]
+    lines += [f"- {name} {_one_line(failure)}" for name, failure in failures]
+    lines.append("errors = non-2xx responses + socket errors; ⚠ when above 1 % of requests.")
+    return [*lines, ""]
+
+
+def _cold_start_section(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    if not rows:
+        return []
+    fastify = next((row for row in rows if row["name"] == "fastify"), None)
+    fastify_ms = fastify["summary"]["without_compile_cache_ms"] if fastify else float("nan")
+    body = [
+        [
+            row["name"],
+            _number(row["summary"]["without_compile_cache_ms"]),
+            _number(row["summary"]["with_compile_cache_ms"]),
+            _number(ratio(row["summary"]["without_compile_cache_ms"], fastify_ms), 2),
+            str(row["summary"]["runs"]),
+        ]
+        for row in rows
+    ]
+    header = ["target", "no compile cache ms", "NODE_COMPILE_CACHE ms", "x bare Fastify", "runs"]
+    failures = [f"- {row['name']}: {_one_line(text)}" for row in rows for text in row["failures"]]
+    return ["## Cold start to first 200 (median)", "", *_table(header, body), "", *failures, ""]
+
+
+def _footprint_section(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    if not rows:
+        return []
+    body = [
+        [
+            row["preset"],
+            _number(row["node_modules_mib"], 1),
+            str(row["packages"]),
+            _number(row["npm_ci_seconds"], 1),
+        ]
+        for row in rows
+    ]
+    header = ["preset", "node_modules MiB", "packages", "npm ci --omit=dev s"]
+    return ["## Production dependencies", "", *_table(header, body), ""]
+
+
+def _cli_section(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    if not rows:
+        return []
+    copier = next((row for row in rows if row["command"].startswith("copier copy")), None)
+    copier_ms = copier["median_ms"] if copier else float("nan")
+    body = [
+        [
+            f"`{row['command']}`",
+            _number(row["median_ms"]),
+            _number(ratio(row["median_ms"], copier_ms), 2),
+            str(row["runs"]),
+        ]
+        for row in rows
+    ]
+    header = ["command", "median ms", "x copier copy", "runs"]
+    return ["## scaffold itself", "", *_table(header, body), ""]
+
+
+def _cpu_section(cpu: Mapping[str, Any] | None) -> list[str]:
+    if cpu is None:
+        return []
+    lines = ["## workload=cpu: /health/live p99 while CPU tasks run", ""]
+    if cpu.get("skipped_reason"):
+        return [*lines, f"Skipped: {cpu['skipped_reason']}.", ""]
+    body = [
+        ["worker-thread pool", _number(cpu["pool_live_p99_ms"], 1), str(cpu["pool_probe_errors"])],
+        ["inline", _number(cpu["inline_live_p99_ms"], 1), ""],
+    ]
+    reason = cpu.get("inline_skipped_reason")
+    notes = [f"Inline not measured: {_one_line(reason)}", ""] if reason else []
+    table = _table(["mode", "/health/live p99 ms", "probe errors"], body)
+    tasks = cpu.get("pool_tasks") or {}
+    load_note = (
+        f"CPU task load meanwhile: {_number(tasks.get('requests_per_second'), 1)} req/s, "
+        f"p99 {_number(tasks.get('p99_ms'))} ms, {tasks.get('non_2xx')} non-2xx."
+    )
+    route = f"CPU task route: `{cpu['task_route']}`. {load_note}"
+    return [*lines, route, "", *table, "", *notes]
+
+
+def write_results(results: Mapping[str, Any], results_dir: Path, stem: str) -> tuple[Path, Path]:
+    """results_dir/STEM.json and STEM.md; returns both paths."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    json_path = results_dir / f"{stem}.json"
+    markdown_path = results_dir / f"{stem}.md"
+    strict_json = json.dumps(_without_nan(results), indent=2, default=str, allow_nan=False)
+    json_path.write_text(strict_json + "\n", encoding="utf-8")
+    markdown_path.write_text(render_markdown(results), encoding="utf-8")
+    return json_path, markdown_path
+
+
+def _without_nan(value: Any) -> Any:
+    """NaN (an undefined figure) becomes null, so the JSON stays standard."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {key: _without_nan(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nan(item) for item in value]
+    return value
