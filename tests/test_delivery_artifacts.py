@@ -716,7 +716,7 @@ def test_readme_configuration_table_lists_exactly_the_variables_the_answers_use(
     if a.has_worker:
         expected.add("WORKER_PORT")
     if a.has_cpu_pool:
-        expected.add("CPU_POOL_SIZE")
+        expected |= {"CPU_POOL_SIZE", "CPU_POOL_MAX_QUEUE"}
     if a.has_tracing:
         expected |= {"OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT"}
     assert listed == expected

@@ -500,6 +500,23 @@ def _seconds_until(port: int, path: str, status: int, timeout: float = 15) -> fl
     return timeout
 
 
+class TestWorkerPreset(GeneratedProject):
+    label = "worker"
+    answers: ClassVar[dict[str, Any]] = preset_answers("worker")
+
+
+class TestRabbitmqWithPostgres(GeneratedProject):
+    label = "rabbitmq-postgres"
+    answers: ClassVar[dict[str, Any]] = {
+        "workload": "mixed",
+        "database": "postgres",
+        "queue": "rabbitmq",
+        "observability": ["metrics"],
+        "ci": "gitlab",
+        "deploy": ["compose"],
+    }
+
+
 class TestJwtWithTracingOnNode22(GeneratedProject):
     label = "jwt-tracing-node22"
     answers: ClassVar[dict[str, Any]] = {

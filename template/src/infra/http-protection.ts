@@ -2,7 +2,7 @@ import { getHeapStatistics } from 'node:v8';
 
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
-import rateLimit from '@fastify/rate-limit';
+import rateLimit, { type RateLimitPluginOptions } from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance } from 'fastify';
 
@@ -11,6 +11,9 @@ import { RateLimitedError } from '../errors/app-errors.js';
 export interface HttpProtectionOptions {
   readonly corsOrigins: readonly string[];
   readonly rateLimit: { readonly max: number; readonly windowMs: number };
+  /** A shared counter store (Redis), so the limit holds across instances; in-process otherwise. */
+  readonly rateLimitStore?:
+    Pick<RateLimitPluginOptions, 'redis' | 'nameSpace' | 'skipOnError'> | undefined;
 }
 
 // Past these limits the service sheds load with 503 + Retry-After instead of slowing for everyone.
@@ -37,6 +40,7 @@ export async function registerHttpProtection(
     origin: options.corsOrigins.length > 0 ? [...options.corsOrigins] : false,
   });
   await app.register(rateLimit, {
+    ...options.rateLimitStore,
     max: options.rateLimit.max,
     timeWindow: options.rateLimit.windowMs,
     errorResponseBuilder: (_request, context) =>

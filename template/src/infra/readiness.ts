@@ -17,11 +17,24 @@ const DEFAULT_CHECK_TIMEOUT_MS = 2_000;
  * each with its own timeout so one slow dependency cannot stall the probe.
  */
 export class Readiness {
-  readonly #checks = new Map<string, { check: ReadinessCheck; timeoutMs: number }>();
+  readonly #checks = new Map<
+    string,
+    { check: ReadinessCheck; timeoutMs: number; critical: boolean }
+  >();
   #draining = false;
 
-  register(name: string, check: ReadinessCheck, timeoutMs = DEFAULT_CHECK_TIMEOUT_MS): void {
-    this.#checks.set(name, { check, timeoutMs });
+  /**
+   * A non-critical check (e.g. a cache the service can run without) is reported but does not
+   * make the service unready: taking every instance out of rotation would turn a degraded
+   * service into an outage.
+   */
+  register(
+    name: string,
+    check: ReadinessCheck,
+    timeoutMs = DEFAULT_CHECK_TIMEOUT_MS,
+    { critical = true }: { readonly critical?: boolean } = {},
+  ): void {
+    this.#checks.set(name, { check, timeoutMs, critical });
   }
 
   /** From now on the service reports not-ready, so load balancers stop sending it traffic. */
@@ -36,11 +49,12 @@ export class Readiness {
   async evaluate(): Promise<ReadinessReport> {
     const entries = await Promise.all(
       [...this.#checks].map(
-        async ([name, { check, timeoutMs }]) => [name, await runCheck(check, timeoutMs)] as const,
+        async ([name, { check, timeoutMs, critical }]) =>
+          [name, await runCheck(check, timeoutMs), critical] as const,
       ),
     );
-    const checks = Object.fromEntries(entries);
-    const allOk = entries.every(([, result]) => result.status === 'ok');
+    const checks = Object.fromEntries(entries.map(([name, result]) => [name, result]));
+    const allOk = entries.every(([, result, critical]) => result.status === 'ok' || !critical);
     const status = this.#draining ? 'draining' : allOk ? 'ok' : 'failed';
     return { status, checks };
   }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { buildApp, type App } from '../../src/app.js';
-import { testConfig } from '../helpers/test-app.js';
+import type { App } from '../../src/app.js';
+import { buildTestApp } from '../helpers/test-app.js';
 
 type LogLine = Record<string, unknown>;
 
@@ -16,7 +16,7 @@ describe('request logging', () => {
         lines.push(JSON.parse(line) as LogLine);
       },
     };
-    app = await buildApp(testConfig({ LOG_LEVEL: 'info' }), { logStream });
+    app = await buildTestApp({ LOG_LEVEL: 'info' }, { logStream });
   });
 
   afterEach(async () => {

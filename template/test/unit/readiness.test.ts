@@ -24,6 +24,18 @@ describe('Readiness', () => {
     expect(report.checks['cache']).toMatchObject({ status: 'failed', error: 'connection refused' });
   });
 
+  it('when a non-critical check fails, then it is reported but the service stays ready', async () => {
+    const readiness = new Readiness();
+    readiness.register('cache', () => Promise.reject(new Error('connection refused')), 100, {
+      critical: false,
+    });
+
+    const report = await readiness.evaluate();
+
+    expect(report.status).toBe('ok');
+    expect(report.checks['cache']).toMatchObject({ status: 'failed' });
+  });
+
   it('when a check outlives its timeout, then it fails without stalling the probe', async () => {
     const readiness = new Readiness();
     readiness.register('slow', () => new Promise<void>(() => undefined), 20);

@@ -1,0 +1,118 @@
+// @ts-check
+import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
+import regexp from 'eslint-plugin-regexp';
+import tseslint from 'typescript-eslint';
+
+// Only src/config reads the environment, so every setting is validated once at boot.
+const ENV_MESSAGE = 'Read configuration through src/config so it is validated once at boot.';
+const processEnvImports = ['node:process', 'process'].map((name) => ({
+  name,
+  importNames: ['env'],
+  message: ENV_MESSAGE,
+}));
+
+/**
+ * Layers import downwards only: routes → controllers → services → repositories. Each entry
+ * lists the folders a layer must not import, and the packages it must not use directly.
+ */
+const infrastructurePackages = [
+  'fastify',
+  'fastify-*',
+  '@fastify/*',
+  'pino',
+  'prom-client',
+  '@opentelemetry/*',
+  'jose',
+];
+
+const layers = {
+  routes: { folders: ['services', 'repositories'], packages: [] },
+  controllers: {
+    folders: ['routes', 'repositories', 'infra'],
+    packages: ['fastify', '@fastify/*'],
+  },
+  services: {
+    folders: ['routes', 'controllers', 'infra', 'config'],
+    packages: infrastructurePackages,
+  },
+  repositories: {
+    folders: ['routes', 'controllers', 'services'],
+    packages: ['fastify', '@fastify/*'],
+  },
+  infra: { folders: ['routes', 'controllers', 'services', 'repositories'], packages: [] },
+  errors: { folders: ['routes', 'controllers', 'services', 'repositories', 'infra'], packages: [] },
+  utils: {
+    folders: ['routes', 'controllers', 'services', 'repositories', 'infra', 'errors', 'config'],
+    packages: infrastructurePackages,
+  },
+  config: {
+    folders: ['routes', 'controllers', 'services', 'repositories', 'infra', 'errors', 'utils'],
+    packages: infrastructurePackages,
+  },
+};
+
+const layerConfigs = Object.entries(layers).map(([layer, { folders, packages }]) => ({
+  name: `layers/${layer}`,
+  files: [`src/${layer}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        paths: layer === 'config' ? [] : processEnvImports,
+        patterns: [
+          {
+            regex: `^\\.\\.?/(?:.*/)?(?:${folders.join('|')})/`,
+            message: `${layer}/ must not depend on ${folders.join(', ')}/ (imports point down the layers).`,
+          },
+          ...(packages.length > 0
+            ? [
+                {
+                  group: packages,
+                  message: `${layer}/ must not use infrastructure packages directly; receive a port instead.`,
+                },
+              ]
+            : []),
+        ],
+      },
+    ],
+  },
+}));
+
+export default defineConfig(
+  { ignores: ['dist/', 'coverage/', 'node_modules/'] },
+  js.configs.recommended,
+  tseslint.configs.strictTypeChecked,
+  tseslint.configs.stylisticTypeChecked,
+  regexp.configs.recommended,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+    },
+  },
+  {
+    name: 'config-owns-environment',
+    files: ['**/*.ts'],
+    ignores: ['src/config/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: ENV_MESSAGE,
+        },
+      ],
+      'no-restricted-imports': ['error', { paths: processEnvImports }],
+    },
+  },
+  ...layerConfigs,
+  {
+    name: 'javascript-files',
+    files: ['**/*.js'],
+    extends: [tseslint.configs.disableTypeChecked],
+  },
+);

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { DestinationStream } from 'pino';
+
+import type { Config } from './config/config.js';
+import { OrderController } from './controllers/order-controller.js';
+import { createErrorHandler, notFoundHandler } from './errors/error-handler.js';
+import { AccessLog } from './infra/access-log.js';
+import { registerHttpProtection } from './infra/http-protection.js';
+import { createLogger } from './infra/logger.js';
+import { createMetrics, registerHttpMetrics } from './infra/metrics.js';
+import { registerOpenApi } from './infra/openapi.js';
+import { Readiness } from './infra/readiness.js';
+import {
+  createRequestContextStorage,
+  registerRequestContext,
+  requestIdFor,
+} from './infra/request-context.js';
+import { InMemoryIdempotencyStore } from './repositories/in-memory-idempotency-store.js';
+import { InMemoryOrderRepository } from './repositories/in-memory-order-repository.js';
+import type { Order } from './repositories/order-repository.js';
+import { healthRoutes } from './routes/health-routes.js';
+import { orderRoutes } from './routes/order-routes.js';
+import { OrderService } from './services/order-service.js';
+
+// Clients retry within minutes; a day covers slow retry queues without unbounded memory.
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+export interface BuildOptions {
+  /** Captures log lines instead of writing them to stdout (tests). */
+  readonly logStream?: DestinationStream;
+}
+
+export interface App {
+  readonly server: FastifyInstance;
+  readonly readiness: Readiness;
+}
+
+/**
+ * The composition root: the one place that creates infrastructure, repositories and services
+ * and wires them into the HTTP server. Infrastructure clients register their readiness check
+ * with `readiness` and their own `onClose` hook, so shutdown closes each of them.
+ */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<App> {
+  const requestContext = createRequestContextStorage();
+  const readiness = new Readiness();
+  const metrics = createMetrics(readiness);
+
+  // Typed as Fastify's logger interface so plugins and hooks see one logger type everywhere.
+  const logger: FastifyBaseLogger = createLogger({
+    level: config.log.level,
+    requestContext,
+    destination: options.logStream,
+  });
+
+  const server = Fastify({
+    loggerInstance: logger,
+    logController: new AccessLog(),
+    // Request ids live in the log mixin, so per-request child loggers would only cost allocations.
+    childLoggerFactory: (parent) => parent,
+    requestIdHeader: false,
+    genReqId: requestIdFor,
+    bodyLimit: config.http.bodyLimitBytes,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    // While draining, requests on already-open connections are still served (with
+    // `Connection: close`); the load balancer has stopped sending new ones after readiness failed.
+    return503OnClosing: false,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  // A JSON API: anything but JSON is answered 415 instead of reaching validation as a string.
+  server.removeContentTypeParser('text/plain');
+  server.setValidatorCompiler(validatorCompiler);
+  server.setSerializerCompiler(serializerCompiler);
+  server.setErrorHandler(createErrorHandler({ exposeInternalErrors: config.env !== 'production' }));
+  server.setNotFoundHandler(notFoundHandler);
+
+  registerRequestContext(server, requestContext);
+  registerHttpMetrics(server, metrics);
+  await registerHttpProtection(server, {
+    corsOrigins: config.http.corsOrigins,
+    rateLimit: config.rateLimit,
+  });
+  await registerOpenApi(server);
+
+  const orderService = new OrderService({
+    orders: new InMemoryOrderRepository(),
+    idempotency: new InMemoryIdempotencyStore<Order>({ ttlMs: IDEMPOTENCY_TTL_MS }),
+    events: {
+      orderCreated: () => {
+        metrics.ordersCreated.inc();
+      },
+    },
+    now: () => new Date(),
+    newId: randomUUID,
+  });
+
+  await server.register(healthRoutes, { readiness });
+  await server.register(orderRoutes, {
+    controller: new OrderController(orderService),
+  });
+  await server.ready();
+
+  return { server, readiness };
+}

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+import { parseEnv } from './env.js';
+
+export { ConfigError } from './env.js';
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max);
+
+const commaSeparated = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: integer(0, 65535).default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SHUTDOWN_DRAIN_DELAY_MS: integer(0).default(1_000),
+  SHUTDOWN_TIMEOUT_MS: integer(1).default(10_000),
+  CORS_ORIGINS: commaSeparated.pipe(z.array(z.url())).default([]),
+  RATE_LIMIT_MAX: integer(1).default(1000),
+  RATE_LIMIT_WINDOW_MS: integer(1).default(60_000),
+  BODY_LIMIT_BYTES: integer(1).default(1_048_576),
+});
+
+export type Environment = 'development' | 'test' | 'production';
+
+export interface Config {
+  readonly env: Environment;
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly bodyLimitBytes: number;
+    readonly corsOrigins: readonly string[];
+  };
+  readonly log: { readonly level: string };
+  readonly shutdown: {
+    /** How long the service keeps serving after it reports not-ready, before it stops accepting. */
+    readonly drainDelayMs: number;
+    /** Hard deadline for the whole shutdown; past it the process exits with code 1. */
+    readonly timeoutMs: number;
+  };
+  readonly rateLimit: { readonly max: number; readonly windowMs: number };
+}
+
+/** Parses the environment once at boot; throws a `ConfigError` listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = parseEnv(envSchema, env);
+  return {
+    env: parsed.NODE_ENV,
+    http: {
+      host: parsed.HOST,
+      port: parsed.PORT,
+      bodyLimitBytes: parsed.BODY_LIMIT_BYTES,
+      corsOrigins: parsed.CORS_ORIGINS,
+    },
+    log: { level: parsed.LOG_LEVEL },
+    shutdown: {
+      drainDelayMs: parsed.SHUTDOWN_DRAIN_DELAY_MS,
+      timeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
+    },
+    rateLimit: { max: parsed.RATE_LIMIT_MAX, windowMs: parsed.RATE_LIMIT_WINDOW_MS },
+  };
+}

@@ -1,0 +1,75 @@
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+
+import type { OrderController } from '../controllers/order-controller.js';
+import { problemResponses } from '../errors/problem-details.js';
+import {
+  createOrderHeadersSchema,
+  listOrdersQuerySchema,
+  newOrderSchema,
+  orderIdParamsSchema,
+  orderPageSchema,
+  orderSchema,
+} from './order-schemas.js';
+
+export interface OrderRoutesOptions {
+  readonly controller: OrderController;
+}
+
+export const orderRoutes: FastifyPluginCallbackZod<OrderRoutesOptions> = (
+  app,
+  { controller },
+  done,
+) => {
+  app.post(
+    '/orders',
+    {
+      schema: {
+        summary: 'Create an order',
+        tags: ['orders'],
+        headers: createOrderHeadersSchema,
+        body: newOrderSchema,
+        response: {
+          201: orderSchema,
+          ...problemResponses(400, 409, 413, 415, 422, 429, 500, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await controller.create(request.body, request.headers['idempotency-key']);
+      return reply.code(201).headers(result.headers).send(result.body);
+    },
+  );
+
+  app.get(
+    '/orders/:id',
+    {
+      schema: {
+        summary: 'Get an order',
+        tags: ['orders'],
+        params: orderIdParamsSchema,
+        response: {
+          200: orderSchema,
+          ...problemResponses(400, 404, 429, 500, 503),
+        },
+      },
+    },
+    (request) => controller.get(request.params.id),
+  );
+
+  app.get(
+    '/orders',
+    {
+      schema: {
+        summary: 'List orders, oldest first, one page at a time',
+        tags: ['orders'],
+        querystring: listOrdersQuerySchema,
+        response: {
+          200: orderPageSchema,
+          ...problemResponses(400, 429, 500, 503),
+        },
+      },
+    },
+    (request) => controller.list(request.query),
+  );
+  done();
+};

@@ -1,0 +1,123 @@
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { buildTestApp, type TestApp } from '../helpers/test-app.js';
+
+describe('HTTP behaviour shared by every route', () => {
+  let app: TestApp | undefined;
+
+  afterEach(async () => {
+    await app?.server.close();
+  });
+
+  it('when a request carries a valid x-request-id, then it is echoed back', async () => {
+    app = await buildTestApp();
+
+    const response = await app.inject({
+      method: 'GET',
+      url: '/health/live',
+      headers: { 'x-request-id': 'upstream-id-42' },
+    });
+
+    expect(response.headers['x-request-id']).toBe('upstream-id-42');
+  });
+
+  it('when x-request-id is missing or unsafe, then a fresh id is generated', async () => {
+    app = await buildTestApp();
+
+    const response = await app.inject({
+      method: 'GET',
+      url: '/health/live',
+      headers: { 'x-request-id': 'bad id\twith spaces' },
+    });
+
+    expect(response.headers['x-request-id']).toMatch(/^[\da-f-]{36}$/);
+  });
+
+  it('when no route matches, then the answer is a 404 problem with the request id', async () => {
+    app = await buildTestApp();
+
+    const response = await app.inject({
+      method: 'GET',
+      url: '/nowhere',
+      headers: { 'x-request-id': 'trace-me' },
+    });
+
+    expect(response.statusCode).toBe(404);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.json()).toMatchObject({ status: 404, requestId: 'trace-me' });
+  });
+
+  it('when the body is not JSON, then the answer is a 415 problem', async () => {
+    app = await buildTestApp();
+
+    const response = await app.inject({
+      method: 'POST',
+      url: '/orders',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'hello',
+    });
+
+    expect(response.statusCode).toBe(415);
+    expect(response.json()).toMatchObject({ status: 415 });
+  });
+
+  it('when the body exceeds the limit, then the answer is a 413 problem', async () => {
+    app = await buildTestApp({ BODY_LIMIT_BYTES: '64' });
+
+    const response = await app.inject({
+      method: 'POST',
+      url: '/orders',
+      payload: { customerId: 'x'.repeat(100), items: [{ sku: 'SKU-1', quantity: 1 }] },
+    });
+
+    expect(response.statusCode).toBe(413);
+  });
+
+  it('when the JSON tries prototype poisoning, then the answer is a 400 problem', async () => {
+    app = await buildTestApp();
+
+    const response = await app.inject({
+      method: 'POST',
+      url: '/orders',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"customerId":"c","items":[{"sku":"s","quantity":1}],"__proto__":{"admin":true}}',
+    });
+
+    expect(response.statusCode).toBe(400);
+  });
+
+  it('when a client exceeds the rate limit, then the answer is a 429 problem with Retry-After', async () => {
+    app = await buildTestApp({ RATE_LIMIT_MAX: '1' });
+    await app.inject({ method: 'GET', url: '/orders' });
+
+    const response = await app.inject({ method: 'GET', url: '/orders' });
+
+    expect(response.statusCode).toBe(429);
+    expect(response.headers['retry-after']).toBeDefined();
+    expect(response.json()).toMatchObject({ status: 429, type: 'urn:problem-type:rate-limited' });
+  });
+
+  it('when probes exceed the rate limit, then they still answer', async () => {
+    app = await buildTestApp({ RATE_LIMIT_MAX: '1' });
+
+    const statuses = [];
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      statuses.push((await app.inject({ method: 'GET', url: '/health/live' })).statusCode);
+    }
+
+    expect(statuses).toEqual([200, 200, 200]);
+  });
+
+  it('when the OpenAPI document is requested, then it is OpenAPI 3.1 describing the orders API', async () => {
+    app = await buildTestApp();
+
+    const response = await app.inject({ method: 'GET', url: '/openapi.json' });
+
+    expect(response.statusCode).toBe(200);
+    const document = response.json<{ openapi: string; paths: Record<string, unknown> }>();
+    expect(document.openapi).toBe('3.1.0');
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining(['/orders', '/orders/{id}', '/health/ready']),
+    );
+  });
+});

@@ -1,0 +1,28 @@
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+
+import { buildApp, type App, type BuildOptions } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config/config.js';
+
+/** Configuration as a test environment would set it, with any variable overridden. */
+export function testConfig(env: NodeJS.ProcessEnv = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+}
+
+export interface TestApp extends App {
+  inject(options: InjectOptions): Promise<LightMyRequestResponse>;
+}
+
+export async function buildTestApp(
+  env: NodeJS.ProcessEnv = {},
+  options: BuildOptions = {},
+): Promise<TestApp> {
+  const app = await buildApp(testConfig(env), options);
+  return {
+    ...app,
+    inject: (request) => app.server.inject(request),
+  };
+}

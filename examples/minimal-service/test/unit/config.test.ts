@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+
+// Every variable has a default: the service starts with an empty environment.
+const requiredEnv = {};
+
+describe('loadConfig', () => {
+  it('when only required variables are set, then defaults apply', () => {
+    const config = loadConfig(requiredEnv);
+
+    expect(config.env).toBe('production');
+    expect(config.http).toEqual({
+      host: '0.0.0.0',
+      port: 3000,
+      bodyLimitBytes: 1_048_576,
+      corsOrigins: [],
+    });
+    expect(config.shutdown).toEqual({ drainDelayMs: 1_000, timeoutMs: 10_000 });
+  });
+
+  it('when a variable is empty, then it counts as unset', () => {
+    const config = loadConfig({ ...requiredEnv, PORT: '', CORS_ORIGINS: '' });
+
+    expect(config.http.port).toBe(3000);
+    expect(config.http.corsOrigins).toEqual([]);
+  });
+
+  it('when CORS_ORIGINS lists origins, then each becomes an allowed origin', () => {
+    const config = loadConfig({
+      ...requiredEnv,
+      CORS_ORIGINS: 'https://a.example, https://b.example',
+    });
+
+    expect(config.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+  });
+
+  it('when several variables are invalid, then every problem is reported at once', () => {
+    const invalid = {
+      ...requiredEnv,
+      PORT: 'eighty',
+      LOG_LEVEL: 'loud',
+      SHUTDOWN_TIMEOUT_MS: '-1',
+    };
+
+    const error = captureError(() => loadConfig(invalid));
+
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toContain('PORT');
+    expect(problems).toContain('LOG_LEVEL');
+    expect(problems).toContain('SHUTDOWN_TIMEOUT_MS');
+  });
+});
+
+function captureError(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}

@@ -1,0 +1,61 @@
+import { ESLint } from 'eslint';
+import tseslint from 'typescript-eslint';
+import { describe, expect, it } from 'vitest';
+
+// The real project config, minus type information: the fixtures exist only in memory.
+const eslint = new ESLint({
+  cwd: new URL('../..', import.meta.url).pathname,
+  overrideConfig: [tseslint.configs.disableTypeChecked],
+});
+
+async function ruleViolations(code: string, filePath: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath });
+  return (result?.messages ?? []).map((message) => message.ruleId ?? message.message);
+}
+
+describe('architecture lint rules', () => {
+  it('when a service imports Fastify, then lint fails', async () => {
+    const violations = await ruleViolations(
+      "import Fastify from 'fastify';\nexport const app = Fastify();\n",
+      'src/services/violation.ts',
+    );
+
+    expect(violations).toContain('no-restricted-imports');
+  });
+
+  it('when a service imports from infra, then lint fails', async () => {
+    const violations = await ruleViolations(
+      "export { createLogger } from '../infra/logger.js';\n",
+      'src/services/violation.ts',
+    );
+
+    expect(violations).toContain('no-restricted-imports');
+  });
+
+  it('when a repository imports a service, then lint fails', async () => {
+    const violations = await ruleViolations(
+      "export type { OrderService } from '../services/order-service.js';\n",
+      'src/repositories/violation.ts',
+    );
+
+    expect(violations).toContain('no-restricted-imports');
+  });
+
+  it('when code outside config reads process.env, then lint fails', async () => {
+    const violations = await ruleViolations(
+      "export const port = process.env['PORT'];\n",
+      'src/routes/violation.ts',
+    );
+
+    expect(violations).toContain('no-restricted-properties');
+  });
+
+  it('when a controller imports a service, then lint passes', async () => {
+    const violations = await ruleViolations(
+      "export type { OrderService } from '../services/order-service.js';\n",
+      'src/controllers/allowed.ts',
+    );
+
+    expect(violations).toEqual([]);
+  });
+});
