@@ -160,7 +160,7 @@ def running_service(
     *,
     entry: str = "dist/server.js",
     node_args: tuple[str, ...] = (),
-    ready_path: str = "/health/live",
+    ready_path: str = "/health/ready",
     port_variable: str = "PORT",
     timeout: float = 30,
 ) -> Iterator[Service]:

@@ -159,7 +159,7 @@ class GeneratedProject:
         env = self.service_env(built, auth, servers)
         with running_service(built, env) as service:
             record_figure(
-                f"{self.label}: cold start to live (ms)", round(service.ready_after * 1000)
+                f"{self.label}: cold start to ready (ms)", round(service.ready_after * 1000)
             )
             time.sleep(0.5)
             record_figure(f"{self.label}: idle RSS (MiB)", round(service.rss_kib() / 1024, 1))

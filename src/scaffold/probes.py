@@ -131,15 +131,27 @@ def get(port: int, path: str, *, timeout: float = 5) -> tuple[int, bytes]:
         connection.close()
 
 
-def probe_endpoints(server: Server) -> list[str]:
-    """Check health, readiness, the OpenAPI document and /metrics; return what was verified."""
-    verified = []
-    for path in ("/health/live", "/health/ready"):
-        status, body = get(server.port, path)
-        if status != 200:
-            msg = f"GET {path} answered {status}: {body[:500].decode(errors='replace')}"
+def probe_endpoints(server: Server, *, ready_timeout: float = 20) -> list[str]:
+    """Check health, readiness, the OpenAPI document and /metrics; return what was verified.
+
+    Readiness may take a moment after liveness (connections to brokers are made in the
+    background), so it is polled until it answers 200 or the timeout passes.
+    """
+    status, body = get(server.port, "/health/live")
+    if status != 200:
+        msg = f"GET /health/live answered {status}: {body[:500].decode(errors='replace')}"
+        raise ProbeError(msg)
+    verified = ["/health/live 200"]
+    started = time.monotonic()
+    while True:
+        status, body = get(server.port, "/health/ready")
+        if status == 200:
+            break
+        if time.monotonic() - started > ready_timeout:
+            msg = f"GET /health/ready answered {status}: {body[:500].decode(errors='replace')}"
             raise ProbeError(msg)
-        verified.append(f"{path} 200")
+        time.sleep(0.2)
+    verified.append(f"/health/ready 200 after {time.monotonic() - started:.1f} s")
     status, body = get(server.port, "/openapi.json")
     document = _json(body) if status == 200 else None
     if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3."):
