@@ -16,7 +16,7 @@ README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def code_lines() -> list[str]:
-    blocks = re.findall(r"```(?:sh|bash)?\n(.*?)```", README, flags=re.DOTALL)
+    blocks = re.findall(r"```(?:sh|bash)\n(.*?)```", README, flags=re.DOTALL)
     return [line for block in blocks for line in block.splitlines()]
 
 
