@@ -86,3 +86,60 @@ def test_the_answers_file_records_every_answer(
     for name, value in answers.items():
         assert recorded[name] == value
     assert not any(name.startswith(("needs_", "has_")) for name in recorded)
+
+
+ALWAYS = {
+    "@fastify/cors",
+    "@fastify/helmet",
+    "@fastify/rate-limit",
+    "@fastify/swagger",
+    "@fastify/under-pressure",
+    "fastify",
+    "fastify-type-provider-zod",
+    "pino",
+    "zod",
+}
+TRACING = {
+    "@opentelemetry/api",
+    "@opentelemetry/exporter-trace-otlp-http",
+    "@opentelemetry/instrumentation-http",
+    "@opentelemetry/instrumentation-undici",
+    "@opentelemetry/sdk-node",
+}
+
+
+def expected_dependencies(answers: dict[str, Any]) -> set[str]:
+    expected = set(ALWAYS)
+    conditional = {
+        "@fastify/swagger-ui": answers["api_docs"],
+        "amqplib": answers["queue"] == "rabbitmq",
+        "bullmq": answers["queue"] == "bullmq",
+        "ioredis": answers["cache"] == "redis" or answers["queue"] == "bullmq",
+        "jose": answers["auth"] == "jwt",
+        "kysely": answers["database"] == "postgres",
+        "pg": answers["database"] == "postgres",
+        "piscina": answers["workload"] in ("cpu", "mixed"),
+        "prom-client": "metrics" in answers["observability"],
+    }
+    expected |= {name for name, wanted in conditional.items() if wanted}
+    if "tracing" in answers["observability"]:
+        expected |= TRACING
+    return expected
+
+
+@pytest.mark.parametrize("answers", MATRIX, ids=[answer_id(a) for a in MATRIX])
+def test_dependencies_are_exactly_what_the_answers_use_and_each_is_imported(
+    copie: Any, template_snapshot: Path, answers: dict[str, Any]
+) -> None:
+    project = render(copie, template_snapshot, answers)
+
+    package = json.loads((project / "package.json").read_text())
+    dependencies = list(package["dependencies"])
+    sources = "\n".join(path.read_text() for path in (project / "src").rglob("*.ts"))
+    unused = [
+        name for name in dependencies if f"'{name}'" not in sources and f"'{name}/" not in sources
+    ]
+    assert set(dependencies) == expected_dependencies(answers)
+    assert dependencies == sorted(dependencies), "dependencies are kept sorted, as npm writes them"
+    assert sorted(package["devDependencies"]) == list(package["devDependencies"])
+    assert unused == []
