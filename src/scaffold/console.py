@@ -71,9 +71,9 @@ def print_next_steps(
     if not installed:
         steps.append("npm install")
     steps += [
-        "cp .env.example .env         # local configuration",
-        "npm run dev                  # start with reload",
-        "npm test                     # unit and API tests",
+        "cp .env.example .env          # local configuration",
+        "npm run dev                   # start with reload",
+        "npm test                      # unit and API tests",
     ]
     if "compose" in (answers.get("deploy") or []):
         steps.append("docker compose up --build   # the service and its dependencies")
