@@ -76,7 +76,7 @@ def print_next_steps(
         "npm test                      # unit and API tests",
     ]
     if "compose" in (answers.get("deploy") or []):
-        steps.append("docker compose up --build   # the service and its dependencies")
+        steps.append("docker compose up --build     # the service and its dependencies")
     console.print(
         Panel("\n".join(steps), title="Next steps", title_align="left", border_style="green")
     )
