@@ -7,6 +7,7 @@ and installs it once. All of this is `slow`; `.ci/run` runs it on every change.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import time
@@ -134,7 +135,9 @@ class GeneratedProject:
 
         failed = {step.name: step.detail for step in report.steps if step.status == "failed"}
         skipped = [step.name for step in report.steps if step.status == "skipped"]
-        tests = next(step.detail for step in report.steps if step.name == "test")
+        tests = re.sub(
+            r"\x1b\[[0-9;]*m", "", next(s.detail for s in report.steps if s.name == "test")
+        )
         summary = [line for line in tests.splitlines() if line.strip().startswith("Tests")]
         record_figure(f"{self.label}: vitest", " ".join(summary[-1].split()) if summary else "?")
         assert failed == {}
@@ -454,8 +457,6 @@ def _sample_names(body: bytes) -> set[str]:
 
 def _metrics_in_rules(rules_file: Path) -> tuple[set[str], set[str]]:
     """(metric names the expressions read, names the file records itself)."""
-    import re
-
     import yaml
 
     rules = [
