@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.cpu_pool import DEFAULT_TASK_ROUTE
 from bench.peer_sources import ALL_PEERS
 from bench.peers import peer_by_name
 from bench.presets import BackingServices, preset_answers
@@ -25,17 +26,6 @@ DEFAULT_PRESETS = ("minimal", "api")
 
 def _names(text: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in text.split(",") if name.strip())
-
-
-def _env_pairs(text: str) -> dict[str, str]:
-    pairs = {}
-    for item in _names(text):
-        key, separator, value = item.partition("=")
-        if not separator:
-            msg = f"expected KEY=VALUE, got {item!r}"
-            raise argparse.ArgumentTypeError(msg)
-        pairs[key] = value
-    return pairs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,14 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add(
         "--cpu-task",
-        default=None,
-        help="'METHOD /path [JSON body]' of the workload=cpu route that runs a CPU task",
-    )
-    add(
-        "--cpu-inline-env",
-        type=_env_pairs,
-        default="CPU_POOL_SIZE=0",
-        help="env that runs CPU tasks inline, for comparison (default: CPU_POOL_SIZE=0)",
+        default=DEFAULT_TASK_ROUTE,
+        help="'METHOD /path [JSON body]' of the workload=cpu route that runs a CPU task "
+        f"(default: {DEFAULT_TASK_ROUTE!r})",
     )
     return parser
 
@@ -150,7 +135,6 @@ def options_from(arguments: argparse.Namespace, command: str) -> RunOptions:
         work_dir=arguments.work_dir.resolve(),
         services=BackingServices(arguments.database_url, arguments.redis_url),
         cpu_task_route=arguments.cpu_task,
-        cpu_inline_env=arguments.cpu_inline_env,
         command=command,
     )
 

@@ -73,7 +73,10 @@ def find_wrk() -> str | None:
 
 
 def _run_wrk(url: str, seconds: float, connections: int, headers: Mapping[str, str]) -> LoadFigures:
+    # A 10 s timeout, so a slow answer counts in the latency figures instead of vanishing
+    # from them as a timeout (wrk's default is 2 s).
     args = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency"]
+    args += ["--timeout", "10s"]
     for key, value in headers.items():
         args += ["-H", f"{key}: {value}"]
     completed = subprocess.run(
@@ -101,11 +104,15 @@ def parse_wrk(output: str) -> LoadFigures:
     socket = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
+    requests = int(total[1])
+    if requests == 0:
+        # wrk prints 0.00us percentiles when nothing completed: there is no latency to report.
+        percentiles = {}
     return LoadFigures(
         requests_per_second=float(rps[1]),
         p50_ms=percentiles.get("50", float("nan")),
         p99_ms=percentiles.get("99", float("nan")),
-        requests=int(total[1]),
+        requests=requests,
         non_2xx=int(non_2xx[1]) if non_2xx else 0,
         socket_errors=sum(int(count) for count in socket.groups()) if socket else 0,
     )

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.goals import check_goals
 from bench.stats import ratio
 
 
@@ -42,6 +43,7 @@ def render_markdown(results: Mapping[str, Any]) -> str:
         f"- Took {results['duration_seconds'] / 60:.1f} min.",
         "",
     ]
+    lines += _goals_section(results)
     lines += _throughput_section(results.get("throughput", []))
     lines += _cold_start_section(results.get("cold_start", []))
     lines += _footprint_section(results.get("footprint", []))
@@ -53,6 +55,12 @@ def render_markdown(results: Mapping[str, Any]) -> str:
         lines += [f"- **{item['name']}**: {_one_line(item['reason'])}" for item in skipped]
         lines.append("")
     return "\n".join(lines)
+
+
+def _goals_section(results: Mapping[str, Any]) -> list[str]:
+    verdicts = {True: "yes", False: "**no**", None: "not measured"}
+    rows = [[check.goal, check.measured, verdicts[check.met]] for check in check_goals(results)]
+    return ["## Goals", "", *_table(["goal", "measured", "met"], rows), ""]
 
 
 def _one_line(text: str, limit: int = 400) -> str:
@@ -154,20 +162,41 @@ def _cpu_section(cpu: Mapping[str, Any] | None) -> list[str]:
     lines = ["## workload=cpu: /health/live p99 while CPU tasks run", ""]
     if cpu.get("skipped_reason"):
         return [*lines, f"Skipped: {cpu['skipped_reason']}.", ""]
-    body = [
-        ["worker-thread pool", _number(cpu["pool_live_p99_ms"], 1), str(cpu["pool_probe_errors"])],
-        ["inline", _number(cpu["inline_live_p99_ms"], 1), ""],
+    modes = [
+        ("the service, tasks on its worker-thread pool", "pool"),
+        ("the same task module run inline on the event loop (bare node:http)", "inline"),
     ]
+    body = []
+    for label, mode in modes:
+        tasks = cpu.get(f"{mode}_tasks") or {}
+        p99 = _number(cpu.get(f"{mode}_live_p99_ms"), 1)
+        if cpu.get(f"{mode}_probe_requests") == 0:
+            p99 = f"no answer within {_number(cpu.get('probe_seconds'), 0)} s"
+        body.append(
+            [
+                label,
+                p99,
+                str(cpu.get(f"{mode}_probe_errors", "")),
+                _number(tasks.get("requests_per_second"), 1),
+                _number(tasks.get("p99_ms")),
+                str(tasks.get("non_2xx", "")),
+            ]
+        )
     reason = cpu.get("inline_skipped_reason")
     notes = [f"Inline not measured: {_one_line(reason)}", ""] if reason else []
-    table = _table(["mode", "/health/live p99 ms", "probe errors"], body)
-    tasks = cpu.get("pool_tasks") or {}
-    load_note = (
-        f"CPU task load meanwhile: {_number(tasks.get('requests_per_second'), 1)} req/s, "
-        f"p99 {_number(tasks.get('p99_ms'))} ms, {tasks.get('non_2xx')} non-2xx."
+    header = [
+        "mode",
+        "/health/live p99 ms",
+        "probe errors",
+        "tasks req/s",
+        "task p99 ms",
+        "task non-2xx",
+    ]
+    route = (
+        f"CPU task route: `{cpu['task_route']}`, driven by 2 connections per core while "
+        "one connection probes `/health/live`."
     )
-    route = f"CPU task route: `{cpu['task_route']}`. {load_note}"
-    return [*lines, route, "", *table, "", *notes]
+    return [*lines, route, "", *_table(header, body), "", *notes]
 
 
 def write_results(results: Mapping[str, Any], results_dir: Path, stem: str) -> tuple[Path, Path]:

@@ -40,8 +40,7 @@ class RunOptions:
     sections: tuple[str, ...]
     work_dir: Path
     services: BackingServices
-    cpu_task_route: str | None
-    cpu_inline_env: dict[str, str]
+    cpu_task_route: str
     command: str
 
 
@@ -86,7 +85,6 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None]) -> dict[
             options.work_dir,
             generator,
             task_route=options.cpu_task_route,
-            inline_env=options.cpu_inline_env,
             seconds=options.load.measure_seconds,
         )
         results["cpu_pool"] = dataclasses.asdict(cpu)

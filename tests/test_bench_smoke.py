@@ -126,7 +126,14 @@ def test_cold_start_footprint_and_cli_timings(
     assert len(timings) == 4
     assert all(_finite(value) and value > 0 for value in timings.values())
     cpu = results["cpu_pool"]
-    assert cpu["skipped_reason"] or _finite(cpu["pool_live_p99_ms"])
+    assert cpu["skipped_reason"] is None, cpu
+    assert cpu["inline_skipped_reason"] is None, cpu
+    assert cpu["pool_probe_requests"] > 0, cpu
+    assert _finite(cpu["pool_live_p99_ms"]), cpu
+    # Inline, the probe may get no answer at all within the window: that is the finding.
+    assert cpu["inline_probe_requests"] == 0 or _finite(cpu["inline_live_p99_ms"]), cpu
+    for mode in ("pool", "inline"):
+        assert cpu[f"{mode}_tasks"]["requests"] > 0, cpu
 
 
 @pytest.mark.slow
@@ -141,3 +148,23 @@ def test_markdown_names_machine_command_and_tables(
     for heading in ("## Throughput", "## Cold start", "## Production dependencies", "## scaffold"):
         assert heading in markdown
     assert "| bare node:http | `GET /` |" in markdown
+
+
+def test_goals_report_met_missed_and_unmeasured_figures() -> None:
+    from bench.goals import check_goals
+
+    results = {
+        "throughput": [
+            {"name": "minimal", "summary": {"ratio_to_node_http": 0.5, "idle_rss_mib": 95.0}},
+        ],
+        "cli": [{"command": "scaffold --help", "median_ms": 180.0}],
+    }
+
+    checks = {check.goal.split(" ≥ ")[0].split(" ≤ ")[0]: check for check in check_goals(results)}
+
+    assert checks["minimal `GET /orders/:id` x node:http"].met is True
+    assert checks["minimal `GET /orders/:id` x node:http"].measured == "0.50 x"
+    assert checks["minimal idle RSS"].met is False
+    assert checks["`scaffold --help`"].met is True
+    assert checks["api production node_modules"].met is None
+    assert checks["api production node_modules"].measured == "not measured"

@@ -1,10 +1,16 @@
 """scaffold: generate production-ready Node.js + TypeScript services."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("scaffold")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
-
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> str:
+    # Resolved on first use: importlib.metadata costs a noticeable share of `scaffold --help`.
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+        try:
+            return version("scaffold")
+        except PackageNotFoundError:  # pragma: no cover - a source tree without install
+            return "0.0.0"
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
