@@ -10,7 +10,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
-from scaffold import __version__
+import scaffold
 from scaffold.errors import NoTerminalError, ScaffoldError
 
 P = ParamSpec("P")
@@ -52,7 +52,7 @@ def user_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"scaffold {__version__}")
+        typer.echo(f"scaffold {scaffold.__version__}")
         raise typer.Exit
 
 
@@ -314,6 +314,53 @@ def check(
         junit.write_text(report.to_junit(), encoding="utf-8")
     if not report.ok:
         raise typer.Exit(1)
+
+
+add_app = typer.Typer(
+    help=(
+        "Add code to a generated project.\n\n"
+        "\b\nExamples:\n"
+        "  scaffold add resource customers                   # in the project's root\n"
+        "  scaffold add resource line-items --path orders\n"
+        "  scaffold add resource people --singular person"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(add_app, name="add")
+
+
+@add_app.command(
+    epilog=(
+        "\b\nExamples:\n"
+        "  scaffold add resource customers\n"
+        "  scaffold add resource line-items --path orders\n"
+        "  scaffold add resource people --singular person"
+    )
+)
+@user_errors
+def resource(
+    name: Annotated[
+        str,
+        typer.Argument(metavar="NAME", help="Plural, lowercase kebab-case: customers, line-items."),
+    ],
+    path: Annotated[
+        Path, typer.Option("--path", help="The generated project (default: .).")
+    ] = Path(),
+    singular: Annotated[
+        str | None,
+        typer.Option("--singular", help="The singular, when it is not NAME minus its plural 's'."),
+    ] = None,
+) -> None:
+    """Add a resource: routes, controller, service, repositories, schemas and tests.
+
+    POST /NAME, GET /NAME/:id and GET /NAME (cursor pages), wired into src/app.ts; with Postgres
+    also a repository, a migration and an integration test. The git tree must be clean.
+    """
+    from scaffold import console
+    from scaffold.resources import add_resource
+
+    console.print_resource_added(add_resource(path, name, singular=singular))
 
 
 def main() -> None:

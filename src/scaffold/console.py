@@ -18,6 +18,7 @@ from rich.tree import Tree
 from scaffold.check import CheckReport, StepResult
 from scaffold.presets import Preset
 from scaffold.questions import Question
+from scaffold.resources import AddedResource
 from scaffold.update import UpdateResult
 
 console = Console(highlight=False)
@@ -134,6 +135,36 @@ def print_update(result: UpdateResult) -> None:
         )
     elif not result.pretend:
         console.print("[green]No conflicts.[/] Review with `git diff`, then commit.")
+
+
+def print_resource_added(result: AddedResource) -> None:
+    """The files `scaffold add resource` created and changed, and what to run next."""
+    console.print(
+        f"Added the [bold]{_escape(result.names.plural)}[/] resource: "
+        f"{len(result.created)} file(s) created, {len(result.changed)} changed."
+    )
+    for path in result.created:
+        console.print(f"  [green]created[/] {_escape(path)}")
+    for path in result.changed:
+        console.print(f"  [yellow]changed[/] {_escape(path)}")
+    steps = []
+    if not result.formatted:
+        steps.append("npm install && npm run format   # Prettier was not installed yet")
+    steps.append("npm run lint && npm run typecheck && npm test")
+    if result.migration is not None:
+        steps += [
+            f"npm run build && npm run migrate   # applies {result.migration}",
+            "npm run test:integration          # with DATABASE_URL set",
+        ]
+    steps.append(f"git add -A && git commit -m 'Add the {result.names.plural} resource'")
+    console.print(
+        Panel(
+            _escape("\n".join(steps)),
+            title="Next steps",
+            title_align="left",
+            border_style="green",
+        )
+    )
 
 
 _STATUS_STYLE = {"passed": "green", "failed": "bold red", "skipped": "yellow"}

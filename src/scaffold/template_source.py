@@ -40,6 +40,11 @@ class TemplateSource:
         return self.root / "copier.yml"
 
     @property
+    def resource_templates(self) -> Path:
+        """The templates of `scaffold add resource` (files/ and wiring.jinja)."""
+        return self.root / "resource"
+
+    @property
     def is_git_repository(self) -> bool:
         """Whether the template root is a git checkout (copier then renders from git)."""
         return (self.root / ".git").exists()

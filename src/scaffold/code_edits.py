@@ -1,0 +1,157 @@
+"""Precise insertions into generated TypeScript files, refusing to guess.
+
+`scaffold add resource` has to touch files the project already owns (the composition root, the
+stores, the table types). Each insertion goes at a place found by matching the code scaffold
+generated; when a place is gone (the user rewrote that part), the whole file is reported as not
+recognised and nothing is changed, so the caller can print the lines to add by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+_IMPORT_FROM = re.compile(r"""from\s+'([^']+)';\s*$""")
+
+
+class AnchorMissingError(Exception):
+    """The code an insertion is placed by (or relies on) is not in the file."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+@dataclass(frozen=True)
+class Insertion:
+    """Lines to add, where they go (for people), and how to place them (for the program)."""
+
+    where: str
+    text: str
+    place: Callable[[str, str], str]
+
+
+@dataclass(frozen=True)
+class FileEdit:
+    """Every insertion one file needs, plus code the inserted lines rely on."""
+
+    path: str
+    insertions: Sequence[Insertion]
+    requires: Sequence[tuple[str, str]] = field(default_factory=tuple)
+
+    def apply(self, source: str) -> str:
+        """The edited text; AnchorMissingError names the first thing not found."""
+        for pattern, description in self.requires:
+            if not re.search(pattern, source, flags=re.MULTILINE):
+                raise AnchorMissingError(description)
+        for insertion in self.insertions:
+            source = insertion.place(source, insertion.text)
+        return source
+
+    def by_hand(self) -> str:
+        """The insertions as instructions for a person."""
+        parts = [f"In {self.path}:"]
+        for insertion in self.insertions:
+            parts.append(f"  {insertion.where}:")
+            parts.extend(f"    {line}" if line else "" for line in insertion.text.splitlines())
+        return "\n".join(parts)
+
+
+def among_imports(source: str, statements: str) -> str:
+    """Add import statements among the relative imports, each before the first that sorts after it.
+
+    Keeps an alphabetical import block alphabetical, and never moves an existing line.
+    """
+    for statement in sorted(statements.splitlines(), key=_specifier):
+        lines = source.splitlines(keepends=True)
+        relative = [
+            (start, end, spec)
+            for start, end, spec in _import_statements(lines)
+            if spec.startswith(("./", "../"))
+        ]
+        if not relative:
+            msg = "the block of relative imports ('./…') at the top of the file"
+            raise AnchorMissingError(msg)
+        later = [start for start, _end, spec in relative if spec > _specifier(statement)]
+        index = later[0] if later else relative[-1][1] + 1
+        lines.insert(index, statement + "\n")
+        source = "".join(lines)
+    return source
+
+
+def before_line(anchor: str) -> Callable[[str, str], str]:
+    """Place the text right before the one line that reads exactly `anchor`."""
+
+    def place(source: str, text: str) -> str:
+        lines = source.splitlines(keepends=True)
+        found = [index for index, line in enumerate(lines) if line.rstrip() == anchor]
+        if len(found) != 1:
+            raise AnchorMissingError(f"exactly one line `{anchor.strip()}`")
+        lines.insert(found[0], text + "\n")
+        return "".join(lines)
+
+    return place
+
+
+def before_closing(opener: str, closer: str) -> Callable[[str, str], str]:
+    """Place the text before the first line reading `closer` after the one line `opener`.
+
+    For adding a member at the end of an interface, object literal or function body.
+    """
+
+    def place(source: str, text: str) -> str:
+        lines = source.splitlines(keepends=True)
+        openers = [index for index, line in enumerate(lines) if line.rstrip() == opener]
+        if len(openers) != 1:
+            raise AnchorMissingError(f"exactly one line `{opener.strip()}`")
+        for index in range(openers[0] + 1, len(lines)):
+            if lines[index].rstrip() == closer:
+                lines.insert(index, text + "\n")
+                return "".join(lines)
+            if lines[index].startswith(("export ", "function ")):
+                break  # the next declaration: the block did not close the way it was generated
+        msg = f"a line `{closer.strip()}` closing `{opener.strip()}`"
+        raise AnchorMissingError(msg)
+
+    return place
+
+
+def before_block(anchor: str) -> Callable[[str, str], str]:
+    """Place the text, then a blank line, before the one line `anchor` (a new declaration)."""
+    place_line = before_line(anchor)
+    return lambda source, text: place_line(source, text + "\n")
+
+
+def at_end(source: str, text: str) -> str:
+    """Append the text as the last lines of the file."""
+    return source.rstrip("\n") + "\n" + text + "\n"
+
+
+def _import_statements(lines: Sequence[str]) -> list[tuple[int, int, str]]:
+    """(first line, last line, module) of each import statement at the top of the file."""
+    statements = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if line.startswith("import "):
+            start = index
+            while not _IMPORT_FROM.search(lines[index]) and index + 1 < len(lines):
+                if lines[index].rstrip().endswith(";"):
+                    break  # a side-effect import (`import './x.js';`)
+                index += 1
+            match = _IMPORT_FROM.search(lines[index])
+            if match:
+                statements.append((start, index, match.group(1)))
+        elif line.strip() and not line.lstrip().startswith(("//", "/*", "*")):
+            break
+        index += 1
+    return statements
+
+
+def _specifier(statement: str) -> str:
+    match = _IMPORT_FROM.search(statement)
+    if match is None:
+        msg = f"not an import statement: {statement}"
+        raise ValueError(msg)
+    return match.group(1)
