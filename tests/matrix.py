@@ -16,6 +16,7 @@ OPTIONS: dict[str, list[Any]] = {
     "database": ["postgres", "none"],
     "cache": ["redis", "none"],
     "queue": ["bullmq", "rabbitmq", "none"],
+    "http_client": [True, False],
     "observability": [[], ["metrics"], ["tracing"], ["metrics", "tracing"]],
     "auth": ["none", "jwt"],
     "api_docs": [True, False],
