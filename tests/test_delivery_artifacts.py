@@ -40,6 +40,7 @@ COMBOS: dict[str, dict[str, Any]] = {
         "database": "postgres",
         "cache": "redis",
         "queue": "bullmq",
+        "http_client": True,
         "workload": "cpu",
         "auth": "jwt",
         "license": "MIT",
@@ -107,7 +108,12 @@ WORKER_EXPORTED = {
     "queue_dead_letter_jobs",
 }
 CPU_POOL_EXPORTED = {"cpu_pool_queue_size", "cpu_pool_utilization_ratio"}
-HISTOGRAMS = {"http_request_duration_seconds", "queue_job_duration_seconds"}
+HTTP_CLIENT_EXPORTED = {"upstream_request_duration_seconds", "upstream_circuit_state"}
+HISTOGRAMS = {
+    "http_request_duration_seconds",
+    "queue_job_duration_seconds",
+    "upstream_request_duration_seconds",
+}
 # Series Prometheus itself attaches to every target.
 PROMETHEUS_SYNTHETIC = {"up"}
 
@@ -189,6 +195,8 @@ def exported_metrics(answers: Answers) -> set[str]:
         names |= WORKER_EXPORTED
     if answers.has_cpu_pool:
         names |= CPU_POOL_EXPORTED
+    if answers["http_client"]:
+        names |= HTTP_CLIENT_EXPORTED
     return names
 
 
@@ -601,7 +609,9 @@ def test_alert_rules_cover_the_symptoms_the_answers_make_possible(project: Rende
         "InstanceNotReady", "ReadinessFlapping", "EventLoopDelayHigh",
     }  # fmt: skip
     worker = {"WorkerDown", "QueueJobsWaitingTooLong", "DeadLetterQueueGrowing"}
-    assert names == (always | worker if project.answers.has_worker else always)
+    expected = always | (worker if project.answers.has_worker else set())
+    expected |= {"UpstreamCircuitOpen"} if project.answers["http_client"] else set()
+    assert names == expected
     burn = next(r for r in alert_rules(project) if r.get("alert") == "ErrorBudgetBurnFast")
     windows = set(re.findall(r"ratio_rate(\w+)\{", burn["expr"]))
     assert windows == {"5m", "1h", "30m", "6h"}, "multiwindow: a long and a short window per rule"
@@ -719,6 +729,9 @@ def test_readme_configuration_table_lists_exactly_the_variables_the_answers_use(
         expected |= {"CPU_POOL_SIZE", "CPU_POOL_MAX_QUEUE"}
     if a.has_tracing:
         expected |= {"OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT"}
+    if a["http_client"]:
+        expected |= {"CATALOG_URL", "CATALOG_TIMEOUT_MS", "CATALOG_RETRIES"}
+        expected |= {"CATALOG_BREAKER_FAILURE_THRESHOLD", "CATALOG_BREAKER_RESET_MS"}
     assert listed == expected
 
 

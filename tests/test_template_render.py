@@ -90,12 +90,12 @@ def test_the_answers_file_records_every_answer(
 
 ALWAYS = {
     "@fastify/cors",
-    "@fastify/helmet",
     "@fastify/rate-limit",
     "@fastify/swagger",
     "@fastify/under-pressure",
     "fastify",
     "fastify-type-provider-zod",
+    "helmet",
     "pino",
     "zod",
 }
@@ -124,7 +124,19 @@ def expected_dependencies(answers: dict[str, Any]) -> set[str]:
     expected |= {name for name, wanted in conditional.items() if wanted}
     if "tracing" in answers["observability"]:
         expected |= TRACING
+        expected |= {name for name, wanted in tracing_conditional(answers).items() if wanted}
     return expected
+
+
+def tracing_conditional(answers: dict[str, Any]) -> dict[str, bool]:
+    """Instrumentations of the data clients the answers choose (and the ESM hook ioredis needs)."""
+    needs_redis = answers["cache"] == "redis" or answers["queue"] == "bullmq"
+    return {
+        "@opentelemetry/instrumentation": needs_redis,
+        "@opentelemetry/instrumentation-amqplib": answers["queue"] == "rabbitmq",
+        "@opentelemetry/instrumentation-ioredis": needs_redis,
+        "@opentelemetry/instrumentation-pg": answers["database"] == "postgres",
+    }
 
 
 @pytest.mark.parametrize("answers", MATRIX, ids=[answer_id(a) for a in MATRIX])

@@ -59,9 +59,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     destination: options.logStream,
   });
 
+  const handleError = createErrorHandler({ exposeInternalErrors: config.env !== 'production' });
   const server = Fastify({
     loggerInstance: logger,
-    logController: new AccessLog(),
+    logController: new AccessLog(logger),
     // Request ids live in the log mixin, so per-request child loggers would only cost allocations.
     childLoggerFactory: (parent) => parent,
     requestIdHeader: false,
@@ -72,13 +73,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // While draining, requests on already-open connections are still served (with
     // `Connection: close`); the load balancer has stopped sending new ones after readiness failed.
     return503OnClosing: false,
+    // Errors raised before routing (a malformed URL, an over-long path parameter) get the same
+    // problem+json answer as any other.
+    frameworkErrors: (error, request, reply) => {
+      handleError(error, request, reply);
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   // A JSON API: anything but JSON is answered 415 instead of reaching validation as a string.
   server.removeContentTypeParser('text/plain');
   server.setValidatorCompiler(validatorCompiler);
   server.setSerializerCompiler(serializerCompiler);
-  server.setErrorHandler(createErrorHandler({ exposeInternalErrors: config.env !== 'production' }));
+  server.setErrorHandler(handleError);
   server.setNotFoundHandler(notFoundHandler);
 
   registerRequestContext(server, requestContext);
@@ -86,6 +92,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await registerHttpProtection(server, {
     corsOrigins: config.http.corsOrigins,
     rateLimit: config.rateLimit,
+    maxEventLoopDelayMs: config.http.maxEventLoopDelayMs,
   });
   await registerOpenApi(server);
 

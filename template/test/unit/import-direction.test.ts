@@ -13,7 +13,8 @@ async function ruleViolations(code: string, filePath: string): Promise<string[]>
   return (result?.messages ?? []).map((message) => message.ruleId ?? message.message);
 }
 
-describe('architecture lint rules', () => {
+// The first lint loads ESLint's plugins and the TypeScript parser: seconds on a busy CI runner.
+describe('architecture lint rules', { timeout: 30_000 }, () => {
   it('when a service imports Fastify, then lint fails', async () => {
     const violations = await ruleViolations(
       "import Fastify from 'fastify';\nexport const app = Fastify();\n",

@@ -25,6 +25,7 @@ const envSchema = z.object({
   RATE_LIMIT_MAX: integer(1).default(1000),
   RATE_LIMIT_WINDOW_MS: integer(1).default(60_000),
   BODY_LIMIT_BYTES: integer(1).default(1_048_576),
+  OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: integer(10).default(1_000),
 });
 
 export type Environment = 'development' | 'test' | 'production';
@@ -36,6 +37,8 @@ export interface Config {
     readonly port: number;
     readonly bodyLimitBytes: number;
     readonly corsOrigins: readonly string[];
+    /** Mean event-loop delay past which requests are shed with 503 (load shedding). */
+    readonly maxEventLoopDelayMs: number;
   };
   readonly log: { readonly level: string };
   readonly shutdown: {
@@ -57,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       port: parsed.PORT,
       bodyLimitBytes: parsed.BODY_LIMIT_BYTES,
       corsOrigins: parsed.CORS_ORIGINS,
+      maxEventLoopDelayMs: parsed.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS,
     },
     log: { level: parsed.LOG_LEVEL },
     shutdown: {

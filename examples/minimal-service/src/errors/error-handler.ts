@@ -22,6 +22,8 @@ interface Problem {
   readonly detail?: string;
   readonly headers?: Record<string, string>;
   readonly errors?: ProblemDetails['errors'];
+  /** False for refusals that are expected and frequent (load shedding); the access log has them. */
+  readonly logAsError?: boolean;
 }
 
 /** Framework errors (bad JSON, wrong media type, body too large, …) carry a 4xx status code. */
@@ -53,6 +55,11 @@ function toProblem(error: unknown, exposeInternalErrors: boolean): Problem {
     };
   }
   const statusCode = statusCodeOf(error);
+  if (statusCode === 414) {
+    // The router refuses path parameters over 100 characters before validation runs; for the
+    // client that is an invalid parameter like any other, and 400 is what the routes declare.
+    return { status: 400, type: 'validation', detail: 'A path parameter is too long.' };
+  }
   if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) {
     const detail = error instanceof Error ? error.message : undefined;
     return { status: statusCode, type: 'about:blank', ...(detail === undefined ? {} : { detail }) };
@@ -64,6 +71,9 @@ function toProblem(error: unknown, exposeInternalErrors: boolean): Problem {
       type: 'transient',
       detail: 'The service is overloaded; retry later.',
       headers: { 'retry-after': String(OVERLOAD_RETRY_AFTER_SECONDS) },
+      // An error line per shed request would flood the logs and add work exactly when the
+      // process has none to spare.
+      logAsError: false,
     };
   }
   // Unknown errors are bugs: their message may hold internals, so production answers opaquely.
@@ -78,7 +88,7 @@ function toProblem(error: unknown, exposeInternalErrors: boolean): Problem {
 export function createErrorHandler(options: { readonly exposeInternalErrors: boolean }) {
   return function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
     const problem = toProblem(error, options.exposeInternalErrors);
-    if (problem.status >= 500) {
+    if (problem.status >= 500 && problem.logAsError !== false) {
       request.log.error({ err: error }, 'request failed');
     }
     const body: ProblemDetails = {

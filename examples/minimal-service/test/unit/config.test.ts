@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       port: 3000,
       bodyLimitBytes: 1_048_576,
       corsOrigins: [],
+      maxEventLoopDelayMs: 1_000,
     });
     expect(config.shutdown).toEqual({ drainDelayMs: 1_000, timeoutMs: 10_000 });
   });
