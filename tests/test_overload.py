@@ -165,6 +165,10 @@ def _create_order(port: int) -> dict[str, str]:
     return order
 
 
+def _median(values: list[float]) -> float:
+    return values[len(values) // 2] if values else float("inf")
+
+
 def _p99(values: list[float]) -> float:
     return values[min(len(values) - 1, int(0.99 * len(values)))] if values else 0.0
 
@@ -212,7 +216,9 @@ class TestMinimalPresetOverload:
 
             burst_ended = time.monotonic()
             recovered_in = float("inf")
-            normal = max(3 * _p99(quiet.latencies(200)), 0.05)
+            # The median, not the p99: other processes share these cores, and one of their
+            # pauses must not read as the service still being behind.
+            normal = max(3 * _median(quiet.latencies(200)), 0.05)
             while time.monotonic() - burst_ended < 15:
                 batch = [request(service.port, "GET", path) for _ in range(10)]
                 if all(r.status == 200 for r in batch):
@@ -221,7 +227,7 @@ class TestMinimalPresetOverload:
                     time.sleep(1)
                     after.stop()
                     if {code for code, _, _ in after.answers} == {200} and (
-                        _p99(after.latencies(200)) <= normal
+                        _median(after.latencies(200)) <= normal
                     ):
                         recovered_in = time.monotonic() - burst_ended - 1
                         break
@@ -248,16 +254,21 @@ class TestMinimalPresetOverload:
             f"{idle_rss / 1024:.0f} / {rss.peak_kib / 1024:.0f}",
         )
         record_figure("minimal: back to normal latency after the burst (s)", round(recovered_in, 2))
-        assert set(overload.statuses) <= {200, 503}, overload.statuses
-        assert overload.statuses.get(503, 0) > 0, "nothing was shed"
-        assert overload.no_retry_after == 0
-        assert {code for code, _, _ in caller.answers} <= {200, 503}
-        assert all(retry_after for code, _, retry_after in caller.answers if code == 503)
+        slowest = sorted(caller.answers, key=lambda answer: answer[1])[-5:]
+        figures = (
+            f"capacity {capacity}, overload {overload}, slowest caller answers {slowest},"
+            f" rss peak {rss.peak_kib} KiB, recovered in {recovered_in} s, normal {normal} s"
+        )
+        assert set(overload.statuses) <= {200, 503}, figures
+        assert overload.statuses.get(503, 0) > 0, f"nothing was shed: {figures}"
+        assert overload.no_retry_after == 0, figures
+        assert {code for code, _, _ in caller.answers} <= {200, 503}, figures
+        assert all(retry_after for code, _, retry_after in caller.answers if code == 503), figures
         # Nobody waits long: an answer, accepted or refused, comes within 2 s (p99), and an
         # accepted one within 1 s. Goodput is recorded, not asserted: wrk retries at once where
         # real clients honour Retry-After, so its refusals alone keep the event loop behind.
-        assert _p99(accepted) < 1.0
-        assert _p99(sorted(seconds for _, seconds, _ in caller.answers)) < 2.0
-        assert rss.peak_kib < 512 * 1024
-        assert recovered_in <= 8
-        assert alive
+        assert _p99(accepted) < 1.0, figures
+        assert _p99(sorted(seconds for _, seconds, _ in caller.answers)) < 2.0, figures
+        assert rss.peak_kib < 512 * 1024, figures
+        assert recovered_in <= 8, figures
+        assert alive, figures

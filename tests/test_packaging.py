@@ -107,7 +107,7 @@ def test_a_project_from_wheel_v1_updates_with_wheel_v2_on_another_machine(
     source.mkdir()
     for name in ("pyproject.toml", "hatch_build.py", "README.md", "copier.yml"):
         shutil.copy2(REPO_ROOT / name, source / name)
-    for folder in ("src", "template", "examples"):
+    for folder in ("src", "template", "resource", "examples"):
         shutil.copytree(
             REPO_ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__")
         )
