@@ -729,6 +729,7 @@ def test_readme_configuration_table_lists_exactly_the_variables_the_answers_use(
         expected |= {"CPU_POOL_SIZE", "CPU_POOL_MAX_QUEUE"}
     if a.has_tracing:
         expected |= {"OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT"}
+        expected |= {"OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG"}
     if a["http_client"]:
         expected |= {"CATALOG_URL", "CATALOG_TIMEOUT_MS", "CATALOG_RETRIES"}
         expected |= {"CATALOG_BREAKER_FAILURE_THRESHOLD", "CATALOG_BREAKER_RESET_MS"}

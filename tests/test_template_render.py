@@ -101,10 +101,14 @@ ALWAYS = {
 }
 TRACING = {
     "@opentelemetry/api",
+    "@opentelemetry/context-async-hooks",
+    "@opentelemetry/core",
     "@opentelemetry/exporter-trace-otlp-http",
+    "@opentelemetry/instrumentation",
     "@opentelemetry/instrumentation-http",
     "@opentelemetry/instrumentation-undici",
-    "@opentelemetry/sdk-node",
+    "@opentelemetry/resources",
+    "@opentelemetry/sdk-trace",
 }
 
 
@@ -129,10 +133,9 @@ def expected_dependencies(answers: dict[str, Any]) -> set[str]:
 
 
 def tracing_conditional(answers: dict[str, Any]) -> dict[str, bool]:
-    """Instrumentations of the data clients the answers choose (and the ESM hook ioredis needs)."""
+    """Instrumentations of the data clients the answers choose."""
     needs_redis = answers["cache"] == "redis" or answers["queue"] == "bullmq"
     return {
-        "@opentelemetry/instrumentation": needs_redis,
         "@opentelemetry/instrumentation-amqplib": answers["queue"] == "rabbitmq",
         "@opentelemetry/instrumentation-ioredis": needs_redis,
         "@opentelemetry/instrumentation-pg": answers["database"] == "postgres",
