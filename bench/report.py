@@ -130,11 +130,12 @@ def _footprint_section(rows: Sequence[Mapping[str, Any]]) -> list[str]:
             row["preset"],
             _number(row["node_modules_mib"], 1),
             str(row["packages"]),
-            _number(row["npm_ci_seconds"], 1),
+            _number(row["install_seconds"], 1),
+            row["installed_by"],
         ]
         for row in rows
     ]
-    header = ["preset", "node_modules MiB", "packages", "npm ci --omit=dev s"]
+    header = ["preset", "node_modules MiB", "packages", "install s", "installed by"]
     return ["## Production dependencies", "", *_table(header, body), ""]
 
 

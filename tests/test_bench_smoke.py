@@ -168,3 +168,38 @@ def test_goals_report_met_missed_and_unmeasured_figures() -> None:
     assert checks["`scaffold --help`"].met is True
     assert checks["api production node_modules"].met is None
     assert checks["api production node_modules"].measured == "not measured"
+
+
+def test_footprint_replays_the_run_lines_of_the_dockerfile_deps_stage(tmp_path: Path) -> None:
+    from bench.footprint import dockerfile_stage
+
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(
+        "FROM node:24-slim AS build\n"
+        "RUN npm ci\n"
+        "FROM node:24-slim AS deps\n"
+        "ENV NODE_ENV=production\n"
+        "RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev\n"
+        "RUN find node_modules -name '*.map' \\\n"
+        "      -delete\n"
+        "FROM node:24-slim AS runtime\n"
+        "RUN echo runtime\n",
+        encoding="utf-8",
+    )
+
+    stage = dockerfile_stage(dockerfile, "deps")
+
+    assert stage is not None
+    assert stage.commands == ["npm ci --omit=dev", "find node_modules -name '*.map'        -delete"]
+    assert stage.env == {"NODE_ENV": "production"}
+    assert dockerfile_stage(dockerfile, "missing") is None
+
+
+def test_the_generated_dockerfile_has_the_deps_stage_the_footprint_replays() -> None:
+    from bench.footprint import DEPS_STAGE, dockerfile_stage
+
+    stage = dockerfile_stage(REPO_ROOT / "examples/minimal-service/Dockerfile", DEPS_STAGE)
+
+    assert stage is not None
+    assert stage.commands[0].startswith("npm ci --omit=dev")
+    assert any(command.startswith("find node_modules") for command in stage.commands)
