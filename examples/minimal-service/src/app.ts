@@ -74,8 +74,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // `Connection: close`); the load balancer has stopped sending new ones after readiness failed.
     return503OnClosing: false,
     // Errors raised before routing (a malformed URL, an over-long path parameter) get the same
-    // problem+json answer as any other.
+    // problem+json answer as any other; no onRequest hook has run, so the id header is set here.
     frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
       handleError(error, request, reply);
     },
   }).withTypeProvider<ZodTypeProvider>();

@@ -47,6 +47,21 @@ describe('HTTP behaviour shared by every route', () => {
     expect(response.json()).toMatchObject({ status: 404, requestId: 'trace-me' });
   });
 
+  it('when the URL cannot be decoded, then the answer is a 400 problem with the request id', async () => {
+    app = await buildTestApp();
+
+    const response = await app.inject({
+      method: 'GET',
+      url: '/orders/%zz',
+      headers: { 'x-request-id': 'upstream-id-43' },
+    });
+
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toContain('application/problem+json');
+    expect(response.headers['x-request-id']).toBe('upstream-id-43');
+    expect(response.json()).toMatchObject({ status: 400, requestId: 'upstream-id-43' });
+  });
+
   it('when the body is not JSON, then the answer is a 415 problem', async () => {
     app = await buildTestApp();
 
