@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import {
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { DestinationStream } from 'pino';
 
 import type { Config } from './config/config.js';
@@ -22,6 +18,7 @@ import {
   registerRequestContext,
   requestIdFor,
 } from './infra/request-context.js';
+import { zodSchemaController } from './infra/zod-compilers.js';
 import { InMemoryIdempotencyStore } from './repositories/in-memory-idempotency-store.js';
 import { InMemoryOrderRepository } from './repositories/in-memory-order-repository.js';
 import type { Order } from './repositories/order-repository.js';
@@ -63,6 +60,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const server = Fastify({
     loggerInstance: logger,
     logController: new AccessLog(logger),
+    schemaController: zodSchemaController(),
     // Request ids live in the log mixin, so per-request child loggers would only cost allocations.
     childLoggerFactory: (parent) => parent,
     requestIdHeader: false,
@@ -83,8 +81,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   // A JSON API: anything but JSON is answered 415 instead of reaching validation as a string.
   server.removeContentTypeParser('text/plain');
-  server.setValidatorCompiler(validatorCompiler);
-  server.setSerializerCompiler(serializerCompiler);
   server.setErrorHandler(handleError);
   server.setNotFoundHandler(notFoundHandler);
 
