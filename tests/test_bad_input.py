@@ -23,6 +23,7 @@ from tests.generated import (
     BootedPreset,
     Response,
     installed_preset,
+    json_lines,
     preset_service,
     record_figure,
     request,
@@ -219,9 +220,7 @@ class HostileInput:
         answered = [self.get(booted, "/orders/not-a-uuid", **{"x-request-id": v}) for v in hostile]
         time.sleep(0.2)
         log = booted.service.output()
-        requests_logged = {
-            line.get("requestId") for line in _json_lines(log) if "requestId" in line
-        }
+        requests_logged = {line.get("requestId") for line in json_lines(log) if "requestId" in line}
 
         for value, response in zip(hostile, answered, strict=True):
             body = assert_problem(response, 400)
@@ -329,21 +328,10 @@ class HostileInput:
         assert self.post(booted, ORDER).status == 201
         errors = [
             line
-            for line in _json_lines(booted.service.output())
+            for line in json_lines(booted.service.output())
             if line.get("level") in {"error", "fatal"}
         ]
         assert errors == [], errors[:3]
-
-
-def _json_lines(output: str) -> list[dict[str, Any]]:
-    lines = []
-    for line in output.splitlines():
-        if line.startswith("{"):
-            try:
-                lines.append(json.loads(line))
-            except ValueError:
-                continue
-    return lines
 
 
 def _patterned_fields(document: dict[str, Any]) -> set[str]:

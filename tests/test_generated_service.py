@@ -25,11 +25,11 @@ from tests.conftest import REPO_ROOT
 from tests.generated import (
     backing_services,
     jwt_credentials,
-    read_env_example,
     record_figure,
     request,
     run,
     running_service,
+    service_environment,
 )
 
 pytestmark = pytest.mark.slow
@@ -81,19 +81,8 @@ class GeneratedProject:
     def service_env(
         self, project: Path, auth: dict[str, str], servers: dict[str, str]
     ) -> dict[str, str]:
-        env = read_env_example(project)
-        env.update(servers)
-        env.pop("JWT_JWKS_URL", None)
-        env.update(
-            {
-                "NODE_ENV": "production",
-                "HOST": "127.0.0.1",
-                "PORT": str(free_port()),
-                "LOG_LEVEL": "info",
-                "SHUTDOWN_TIMEOUT_MS": "10000",
-            }
-        )
-        env.update({key: value for key, value in auth.items() if key.isupper()})
+        env = service_environment(project, servers, auth)
+        env["SHUTDOWN_TIMEOUT_MS"] = "10000"
         return env
 
     @staticmethod
