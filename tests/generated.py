@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -500,6 +500,20 @@ def private_redis() -> Iterator[PrivateRedis]:
     finally:
         server.stop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def wait_for_log_line(
+    service: Service, predicate: Callable[[dict[str, Any]], bool], timeout: float = 5
+) -> dict[str, Any]:
+    """The first JSON log line matching predicate; services write their lines in batches."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [line for line in json_lines(service.output()) if predicate(line)]
+        if found:
+            return found[0]
+        time.sleep(0.05)
+    msg = f"log line not seen within {timeout} s:\n{service.output()[-3000:]}"
+    raise AssertionError(msg)
 
 
 def json_lines(output: str) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from tests.generated import (
     preset_service,
     record_figure,
     request,
+    wait_for_log_line,
 )
 
 pytestmark = pytest.mark.slow
@@ -218,7 +219,9 @@ class HostileInput:
             "../../etc/passwd",
         ]
         answered = [self.get(booted, "/orders/not-a-uuid", **{"x-request-id": v}) for v in hostile]
-        time.sleep(0.2)
+        # Lines are written in order: once the last request's is out, every earlier one is too.
+        last_id = answered[-1].headers["x-request-id"]
+        wait_for_log_line(booted.service, lambda line: line.get("requestId") == last_id)
         log = booted.service.output()
         requests_logged = {line.get("requestId") for line in json_lines(log) if "requestId" in line}
 

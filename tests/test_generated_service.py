@@ -30,6 +30,7 @@ from tests.generated import (
     run,
     running_service,
     service_environment,
+    wait_for_log_line,
 )
 
 pytestmark = pytest.mark.slow
@@ -142,6 +143,7 @@ class GeneratedProject:
                 service.port, "GET", f"/orders/{order['id']}", headers=self.headers(auth)
             )
             openapi = request(service.port, "GET", "/openapi.json")
+            logged = wait_for_log_line(service, lambda line: line.get("requestId") == "req-abc-123")
 
         assert live.status == 200
         assert ready.status == 200, ready.body
@@ -153,8 +155,7 @@ class GeneratedProject:
         assert openapi.status == 200
         assert openapi.json()["openapi"].startswith("3.1")
         assert "/orders" in openapi.json()["paths"]
-        log_lines = json_lines(service.output())
-        assert any(line.get("requestId") == "req-abc-123" for line in log_lines), service.output()
+        assert logged["msg"] == "request completed"
 
     def test_metrics_parse_as_prometheus_text_with_route_templates(
         self, built: Path, auth: dict[str, str], servers: dict[str, str]

@@ -90,12 +90,10 @@ def test_the_answers_file_records_every_answer(
 
 ALWAYS = {
     "@fastify/cors",
-    "@fastify/rate-limit",
     "@fastify/swagger",
     "@fastify/under-pressure",
     "fastify",
     "fastify-type-provider-zod",
-    "helmet",
     "pino",
     "zod",
 }
@@ -115,7 +113,8 @@ TRACING = {
 def expected_dependencies(answers: dict[str, Any]) -> set[str]:
     expected = set(ALWAYS)
     conditional = {
-        "@fastify/swagger-ui": answers["api_docs"],
+        "helmet": answers["api_docs"],
+        "swagger-ui-dist": answers["api_docs"],
         "amqplib": answers["queue"] == "rabbitmq",
         "bullmq": answers["queue"] == "bullmq",
         "ioredis": answers["cache"] == "redis" or answers["queue"] == "bullmq",

@@ -30,7 +30,7 @@ import { OrderService } from './services/order-service.js';
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
 export interface BuildOptions {
-  /** Captures log lines instead of writing them to stdout (tests). */
+  /** Where log lines go: the process's stdout stream, or a test's capture. */
   readonly logStream?: DestinationStream;
 }
 
@@ -91,7 +91,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     rateLimit: config.rateLimit,
     maxEventLoopDelayMs: config.http.maxEventLoopDelayMs,
   });
-  await registerOpenApi(server);
+  registerOpenApi(server);
 
   const orderService = new OrderService({
     orders: new InMemoryOrderRepository(),

@@ -1,5 +1,6 @@
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { createStdoutLogStream } from './infra/logger.js';
 import { createShutdown, handleProcessEvents } from './infra/shutdown.js';
 
 function loadConfigOrExit(): Config {
@@ -16,7 +17,7 @@ function loadConfigOrExit(): Config {
 }
 
 const config = loadConfigOrExit();
-const { server, readiness } = await buildApp(config);
+const { server, readiness } = await buildApp(config, { logStream: createStdoutLogStream() });
 
 const shutdown = createShutdown({
   readiness,

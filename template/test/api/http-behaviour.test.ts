@@ -2,6 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { buildTestApp, type TestApp } from '../helpers/test-app.js';
 
+// Rate-limit windows are aligned to the clock; an hour-long one keeps a window change out of a test.
+const ONE_HOUR_MS = '3600000';
+
 describe('HTTP behaviour shared by every route', () => {
   let app: TestApp | undefined;
 
@@ -101,8 +104,27 @@ describe('HTTP behaviour shared by every route', () => {
     expect(response.statusCode).toBe(400);
   });
 
+  it('when any response is sent, then it carries the security headers of a JSON API', async () => {
+    app = await buildTestApp();
+
+    const responses = [
+      await app.inject({ method: 'GET', url: '/orders' }),
+      await app.inject({ method: 'GET', url: '/no-such-route' }),
+    ];
+
+    for (const response of responses) {
+      expect(response.headers).toMatchObject({
+        'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+        'cross-origin-resource-policy': 'same-origin',
+        'strict-transport-security': 'max-age=31536000; includeSubDomains',
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+      });
+    }
+  });
+
   it('when a client exceeds the rate limit, then the answer is a 429 problem with Retry-After', async () => {
-    app = await buildTestApp({ RATE_LIMIT_MAX: '1' });
+    app = await buildTestApp({ RATE_LIMIT_MAX: '1', RATE_LIMIT_WINDOW_MS: ONE_HOUR_MS });
     await app.inject({ method: 'GET', url: '/orders' });
 
     const response = await app.inject({ method: 'GET', url: '/orders' });
@@ -110,6 +132,17 @@ describe('HTTP behaviour shared by every route', () => {
     expect(response.statusCode).toBe(429);
     expect(response.headers['retry-after']).toBeDefined();
     expect(response.json()).toMatchObject({ status: 429, type: 'urn:problem-type:rate-limited' });
+  });
+
+  it('when a request is admitted, then the rate-limit headers tell the limit and what is left', async () => {
+    app = await buildTestApp({ RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW_MS: ONE_HOUR_MS });
+
+    await app.inject({ method: 'GET', url: '/orders' });
+    const response = await app.inject({ method: 'GET', url: '/orders' });
+
+    expect(response.headers['x-ratelimit-limit']).toBe('5');
+    expect(response.headers['x-ratelimit-remaining']).toBe('3');
+    expect(Number(response.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
   });
 
   it('when probes exceed the rate limit, then they still answer', async () => {

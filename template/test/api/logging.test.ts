@@ -42,6 +42,20 @@ describe('request logging', () => {
     expect(lines.filter((line) => line['requestId'] === 'req-123')).toHaveLength(lines.length);
   });
 
+  it('when a line is logged, then its time is the ISO 8601 instant it was written', () => {
+    const before = Date.now();
+    app.server.log.info('first');
+    app.server.log.info('second');
+    const after = Date.now();
+
+    for (const line of lines.slice(-2)) {
+      const time = String(line['time']);
+      expect(time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+      expect(Date.parse(time)).toBeGreaterThanOrEqual(before);
+      expect(Date.parse(time)).toBeLessThanOrEqual(after);
+    }
+  });
+
   it('when secrets are logged, then they are redacted', () => {
     app.server.log.info(
       { headers: { authorization: 'Bearer secret-token' }, user: { password: 'hunter2' } },
