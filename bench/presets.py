@@ -149,7 +149,8 @@ def _preset_target(name: str, project: Path, node: Path, services: BackingServic
         command=start_command(project, node),
         route="GET /orders/:id",
         prepare_route=lambda port: create_order(port, headers),
-        ready_path="/health/live",
+        # Ready, not merely live: the point from which a load balancer would send it traffic.
+        ready_path="/health/ready",
         env=env,
         request_headers=headers,
         versions=installed_versions(project, ["fastify"]),
