@@ -712,7 +712,7 @@ def test_readme_configuration_table_lists_exactly_the_variables_the_answers_use(
     listed = set(re.findall(r"^\| `([A-Z_]+)`", section, flags=re.MULTILINE))
     expected = {
         "NODE_ENV", "HOST", "PORT", "LOG_LEVEL", "SHUTDOWN_TIMEOUT_MS", "CORS_ORIGINS",
-        "RATE_LIMIT_MAX", "RATE_LIMIT_WINDOW_MS", "BODY_LIMIT_BYTES",
+        "RATE_LIMIT_MAX", "RATE_LIMIT_WINDOW_MS", "TRUST_PROXY", "BODY_LIMIT_BYTES",
     }  # fmt: skip
     if a["auth"] == "jwt":
         expected |= {"JWT_ISSUER", "JWT_AUDIENCE", "JWT_JWKS_URL", "JWT_PUBLIC_KEY"}

@@ -8,7 +8,7 @@ import type { Config } from './config/config.js';
 import { OrderController } from './controllers/order-controller.js';
 import { createErrorHandler, notFoundHandler } from './errors/error-handler.js';
 import { AccessLog } from './infra/access-log.js';
-import { registerHttpProtection } from './infra/http-protection.js';
+import { proxyTrust, registerHttpProtection } from './infra/http-protection.js';
 import { createLogger } from './infra/logger.js';
 import { createMetrics, registerHttpMetrics } from './infra/metrics.js';
 import { registerOpenApi } from './infra/openapi.js';
@@ -65,6 +65,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     childLoggerFactory: (parent) => parent,
     requestIdHeader: false,
     genReqId: requestIdFor,
+    // request.ip (rate limit key) comes from X-Forwarded-For only when a trusted proxy set it.
+    trustProxy: proxyTrust(config.http.trustProxy),
     bodyLimit: config.http.bodyLimitBytes,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',

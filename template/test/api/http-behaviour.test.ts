@@ -145,6 +145,49 @@ describe('HTTP behaviour shared by every route', () => {
     expect(Number(response.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
   });
 
+  it.each(['127.0.0.1', '1'])(
+    'when a proxy trusted by TRUST_PROXY=%s forwards two clients, then each has its own rate limit',
+    async (trustProxy) => {
+      app = await buildTestApp({
+        RATE_LIMIT_MAX: '1',
+        RATE_LIMIT_WINDOW_MS: ONE_HOUR_MS,
+        TRUST_PROXY: trustProxy,
+      });
+      const fromClient = (address: string) =>
+        app?.inject({
+          method: 'GET',
+          url: '/orders',
+          remoteAddress: '127.0.0.1',
+          headers: { 'x-forwarded-for': address },
+        });
+
+      const limited = [];
+      for (const address of ['203.0.113.1', '203.0.113.2', '203.0.113.1']) {
+        limited.push((await fromClient(address))?.statusCode === 429);
+      }
+
+      expect(limited).toEqual([false, false, true]);
+    },
+  );
+
+  it('when X-Forwarded-For comes from an untrusted peer, then it is ignored for the rate limit', async () => {
+    app = await buildTestApp({ RATE_LIMIT_MAX: '1', RATE_LIMIT_WINDOW_MS: ONE_HOUR_MS });
+    const fromClient = (address: string) =>
+      app?.inject({
+        method: 'GET',
+        url: '/orders',
+        remoteAddress: '127.0.0.1',
+        headers: { 'x-forwarded-for': address },
+      });
+
+    const limited = [];
+    for (const address of ['203.0.113.1', '203.0.113.2']) {
+      limited.push((await fromClient(address))?.statusCode === 429);
+    }
+
+    expect(limited).toEqual([false, true]);
+  });
+
   it('when probes exceed the rate limit, then they still answer', async () => {
     app = await buildTestApp({ RATE_LIMIT_MAX: '1' });
 

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 import { z } from 'zod';
 
 import { parseEnv } from './env.js';
@@ -14,6 +16,35 @@ const commaSeparated = z.string().transform((value) =>
     .filter((item) => item.length > 0),
 );
 
+/** An IPv4 or IPv6 address, optionally with a /prefix naming a network. */
+function isAddressOrNetwork(value: string): boolean {
+  const [address = '', prefix, ...rest] = value.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  const maxPrefix = version === 4 ? 32 : 128;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix);
+}
+
+// The proxies in front of the service, whose X-Forwarded-For is believed: a number of hops, or
+// their addresses and networks (comma-separated, as Fastify takes them).
+const trustedProxies = z.string().transform((value, context): number | string => {
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+  if (entries.length === 0) {
+    context.addIssue({ code: 'custom', message: 'names no proxy (a hop count, or addresses)' });
+  }
+  for (const entry of entries.filter((each) => !isAddressOrNetwork(each))) {
+    context.addIssue({
+      code: 'custom',
+      message: `'${entry}' is neither a number of hops nor an IP address or network (CIDR)`,
+    });
+  }
+  return entries.join(',');
+});
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -22,6 +53,7 @@ const envSchema = z.object({
   SHUTDOWN_DRAIN_DELAY_MS: integer(0).default(1_000),
   SHUTDOWN_TIMEOUT_MS: integer(1).default(10_000),
   CORS_ORIGINS: commaSeparated.pipe(z.array(z.url())).default([]),
+  TRUST_PROXY: trustedProxies.optional(),
   RATE_LIMIT_MAX: integer(1).default(1000),
   RATE_LIMIT_WINDOW_MS: integer(1).default(60_000),
   BODY_LIMIT_BYTES: integer(1).default(1_048_576),
@@ -37,6 +69,11 @@ export interface Config {
     readonly port: number;
     readonly bodyLimitBytes: number;
     readonly corsOrigins: readonly string[];
+    /**
+     * Proxies whose X-Forwarded-For names the client (a hop count, or comma-separated addresses
+     * and networks); false when clients connect directly.
+     */
+    readonly trustProxy: false | number | string;
     /** Mean event-loop delay past which requests are shed with 503 (load shedding). */
     readonly maxEventLoopDelayMs: number;
   };
@@ -60,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       port: parsed.PORT,
       bodyLimitBytes: parsed.BODY_LIMIT_BYTES,
       corsOrigins: parsed.CORS_ORIGINS,
+      trustProxy: parsed.TRUST_PROXY ?? false,
       maxEventLoopDelayMs: parsed.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS,
     },
     log: { level: parsed.LOG_LEVEL },

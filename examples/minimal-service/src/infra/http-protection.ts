@@ -41,6 +41,16 @@ export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'x-frame-options': 'DENY',
 };
 
+/**
+ * Fastify's `trustProxy` for the configured proxies: a hop count trusts that many nearest hops,
+ * addresses and networks trust exactly those peers, and false trusts none.
+ */
+export function proxyTrust(
+  trusted: false | number | string,
+): boolean | string | ((address: string, hop: number) => boolean) {
+  return typeof trusted === 'number' ? (_address, hop) => hop < trusted : trusted;
+}
+
 /** Security headers, CORS allow-list, per-client rate limit and overload shedding. */
 export async function registerHttpProtection(
   app: FastifyInstance,

@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       port: 3000,
       bodyLimitBytes: 1_048_576,
       corsOrigins: [],
+      trustProxy: false,
       maxEventLoopDelayMs: 1_000,
     });
     expect(config.shutdown).toEqual({ drainDelayMs: 1_000, timeoutMs: 10_000 });
@@ -34,6 +35,30 @@ describe('loadConfig', () => {
     });
 
     expect(config.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+  });
+
+  it('when TRUST_PROXY is a number, then that many proxy hops are trusted', () => {
+    const config = loadConfig({ ...requiredEnv, TRUST_PROXY: '2' });
+
+    expect(config.http.trustProxy).toBe(2);
+  });
+
+  it('when TRUST_PROXY lists addresses and networks, then exactly those proxies are trusted', () => {
+    const config = loadConfig({ ...requiredEnv, TRUST_PROXY: '10.0.0.0/8, 192.168.1.7, fd00::/8' });
+
+    expect(config.http.trustProxy).toBe('10.0.0.0/8,192.168.1.7,fd00::/8');
+  });
+
+  it('when TRUST_PROXY names something other than a proxy, then each bad entry is reported', () => {
+    const error = captureError(() =>
+      loadConfig({ ...requiredEnv, TRUST_PROXY: '10.0.0.0/33,ingress,10.1.2.3' }),
+    );
+
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toHaveLength(2);
+    expect(problems.join('\n')).toContain("'10.0.0.0/33'");
+    expect(problems.join('\n')).toContain("'ingress'");
   });
 
   it('when several variables are invalid, then every problem is reported at once', () => {
