@@ -46,6 +46,7 @@ def render_markdown(results: Mapping[str, Any]) -> str:
     lines += _goals_section(results)
     lines += _throughput_section(results.get("throughput", []))
     lines += _cold_start_section(results.get("cold_start", []))
+    lines += _instructions_section(results.get("instructions"))
     lines += _footprint_section(results.get("footprint", []))
     lines += _cli_section(results.get("cli", []))
     lines += _cpu_section(results.get("cpu_pool"))
@@ -120,6 +121,36 @@ def _cold_start_section(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     header = ["target", "no compile cache ms", "NODE_COMPILE_CACHE ms", "x bare Fastify", "runs"]
     failures = [f"- {row['name']}: {_one_line(text)}" for row in rows for text in row["failures"]]
     return ["## Cold start to first 200 (median)", "", *_table(header, body), "", *failures, ""]
+
+
+def _instructions_section(section: Mapping[str, Any] | None) -> list[str]:
+    if section is None:
+        return []
+    lines = ["## Instructions per request (callgrind)", ""]
+    if section.get("skipped_reason"):
+        return [*lines, f"Skipped: {section['skipped_reason']}.", ""]
+    ratios = section["ratios_to_node_http"]
+    body = [
+        [
+            row["label"],
+            _number(row["instructions_per_request"]),
+            _number(ratios.get(row["name"]), 2),
+        ]
+        for row in section["targets"]
+    ]
+    failures = [
+        f"- {row['name']}: {_one_line(row['failure'])}"
+        for row in section["targets"]
+        if row["failure"]
+    ]
+    note = (
+        f"Every thread's userland instructions over {section['measured_requests']:,} "
+        f"sequential requests on one connection, after {section['warmup_requests']:,} to warm "
+        "up; x node:http is node:http's count over the target's, comparable to the req/s ratio "
+        "but unmoved by steal time, CPU model and the cost of waking the load generator."
+    )
+    header = ["target", "instructions/request", "x node:http"]
+    return [*lines, note, "", *_table(header, body), "", *failures, *([""] if failures else [])]
 
 
 def _footprint_section(rows: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -16,6 +16,7 @@ from bench.cli_timing import time_cli_commands
 from bench.cold_start import measure_cold_starts
 from bench.cpu_pool import measure_cpu_pool
 from bench.footprint import production_footprint
+from bench.instructions import measure_instructions
 from bench.load import choose_load_generator
 from bench.node_env import CommandError, machine_description, real_node_binary
 from bench.peers import build_peers, peer_by_name
@@ -24,8 +25,8 @@ from bench.servers import BootError, running_target
 from bench.targets import BuiltTarget, SkippedTarget
 from bench.throughput import LoadSettings, run_rounds
 
-SECTIONS = ("throughput", "cold-start", "footprint", "cli", "cpu")
-SERVER_SECTIONS = frozenset({"throughput", "cold-start"})
+SECTIONS = ("throughput", "cold-start", "instructions", "footprint", "cli", "cpu")
+SERVER_SECTIONS = frozenset({"throughput", "cold-start", "instructions"})
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class RunOptions:
     presets: tuple[str, ...]
     load: LoadSettings
     cold_start_runs: int
+    # Sequential requests before and while instructions are counted under callgrind.
+    instruction_requests: tuple[int, int]
     cli_runs: int
     sections: tuple[str, ...]
     work_dir: Path
@@ -73,6 +76,20 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None]) -> dict[
             targets, options.cold_start_runs, options.work_dir / "compile-cache", progress
         )
         results["cold_start"] = [{**dataclasses.asdict(c), "summary": c.summary()} for c in cold]
+    if "instructions" in options.sections and targets:
+        warmup, measured = options.instruction_requests
+        progress(f"instructions per request under callgrind: {warmup} warm-up, {measured} counted")
+        counts = measure_instructions(
+            targets,
+            warmup_requests=warmup,
+            measured_requests=measured,
+            output_dir=options.work_dir / "callgrind",
+            progress=progress,
+        )
+        results["instructions"] = {
+            **dataclasses.asdict(counts),
+            "ratios_to_node_http": counts.ratios_to_baseline(),
+        }
     if "footprint" in options.sections:
         results["footprint"] = _footprints(projects, options.work_dir, skipped, progress)
     if "cli" in options.sections:

@@ -8,7 +8,7 @@ import json
 import signal
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -84,7 +84,11 @@ class RunningTarget:
 
 
 def _spawn(
-    target: BuiltTarget, port: int, extra_env: Mapping[str, str], output: IO[bytes] | int
+    target: BuiltTarget,
+    port: int,
+    extra_env: Mapping[str, str],
+    output: IO[bytes] | int,
+    wrapper: Sequence[str],
 ) -> subprocess.Popen[bytes]:
     env = {
         **target.env,
@@ -94,7 +98,7 @@ def _spawn(
         **extra_env,
     }
     return subprocess.Popen(
-        list(target.command),
+        [*wrapper, *target.command],
         cwd=target.directory,
         env=node_environment(env),
         stdin=subprocess.DEVNULL,
@@ -103,8 +107,10 @@ def _spawn(
     )
 
 
-def _wait_for_first_200(running: RunningTarget, started: float, log: Path | None) -> None:
-    deadline = started + READY_TIMEOUT_SECONDS
+def _wait_for_first_200(
+    running: RunningTarget, started: float, log: Path | None, timeout: float
+) -> None:
+    deadline = started + timeout
     while time.monotonic() < deadline:
         if running.process.poll() is not None:
             msg = f"{running.target.name} exited with {running.process.returncode} while booting"
@@ -132,18 +138,23 @@ def running_target(
     *,
     extra_env: Mapping[str, str] | None = None,
     log: Path | None = None,
+    wrapper: Sequence[str] = (),
+    ready_timeout: float = READY_TIMEOUT_SECONDS,
 ) -> Iterator[RunningTarget]:
-    """Start the target (output to /dev/null unless `log` is given); kill it on exit."""
+    """Start the target (output to /dev/null unless `log` is given); kill it on exit.
+
+    `wrapper` is a command the target's command is appended to (a profiler, e.g. valgrind).
+    """
     port = free_port()
     with contextlib.ExitStack() as stack:
         output: IO[bytes] | int = subprocess.DEVNULL
         if log is not None:
             output = stack.enter_context(log.open("wb"))
         started = time.monotonic()
-        process = _spawn(target, port, extra_env or {}, output)
+        process = _spawn(target, port, extra_env or {}, output, wrapper)
         running = RunningTarget(target=target, process=process, port=port)
         try:
-            _wait_for_first_200(running, started, log)
+            _wait_for_first_200(running, started, log, ready_timeout)
             yield running
         finally:
             if process.poll() is None:

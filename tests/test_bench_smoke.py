@@ -137,6 +137,45 @@ def test_cold_start_footprint_and_cli_timings(
 
 
 @pytest.mark.slow
+def test_instructions_per_request_are_counted_for_every_target_under_callgrind(
+    bench_results: tuple[dict[str, Any], str],
+) -> None:
+    results, markdown = bench_results
+    section = results["instructions"]
+    if section["skipped_reason"] is not None:
+        pytest.skip(section["skipped_reason"])
+    counts = {row["name"]: row for row in section["targets"]}
+    assert set(counts) == {"node-http", "fastify", "minimal"}
+    for name, row in counts.items():
+        assert row["failure"] is None, row
+        assert row["requests"] == section["measured_requests"], name
+        # A request through node's HTTP stack alone takes some 10^5 instructions.
+        assert 10_000 < row["instructions_per_request"] < 100_000_000, row
+    assert section["ratios_to_node_http"]["node-http"] == 1
+    # The whole production stack does more work per request than bare node:http.
+    assert section["ratios_to_node_http"]["minimal"] < 1
+    assert "## Instructions per request (callgrind)" in markdown
+
+
+def test_callgrind_thread_totals_are_summed() -> None:
+    from bench.instructions import parse_thread_totals
+
+    output = (
+        "PID 31594: node node-http.mjs\n\n  Totals:         Ir \n"
+        "   Th 1  240,841,713 \n   Th 2        4,442 \n   Th 8   43,888,792 \n"
+    )
+
+    assert parse_thread_totals(output) == 240_841_713 + 4_442 + 43_888_792
+
+
+def test_callgrind_output_without_totals_is_an_error_naming_it() -> None:
+    from bench.instructions import parse_thread_totals
+
+    with pytest.raises(ValueError, match=r"no instruction count.*shared memory"):
+        parse_thread_totals("error opening /tmp/vgdb-pipe-shared-mem-vgdb-1 shared memory file")
+
+
+@pytest.mark.slow
 def test_markdown_names_machine_command_and_tables(
     bench_results: tuple[dict[str, Any], str],
 ) -> None:
