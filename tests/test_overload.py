@@ -38,7 +38,7 @@ OVERLOAD_CONNECTIONS = 10 * CAPACITY_CONNECTIONS
 # A loopback request costs tens of microseconds, so the event loop falls this far behind only
 # when requests queue: 50 saturating connections keep its mean delay under a few milliseconds,
 # 500 push it past this. Production keeps the documented default (1000 ms).
-SHED_AT_EVENT_LOOP_DELAY_MS = 20
+SHED_AT_EVENT_LOOP_DELAY_MS = 10
 
 # Counts answers by status, and 503s without Retry-After, across wrk's threads.
 STATUS_SCRIPT = """
