@@ -82,10 +82,11 @@ def measure_instructions(
     for target in targets:
         count = _count(target, warmup_requests, measured_requests, output_dir)
         figure = count.instructions_per_request
+        reason = (count.failure or "no reason given").splitlines()[0]
         progress(
             f"  {target.name}: {figure:,.0f} instructions/request"
             if figure is not None
-            else f"  {target.name}: not counted ({count.failure})"
+            else f"  {target.name}: not counted ({reason})"
         )
         counts.append(count)
     return InstructionCounts(warmup_requests, measured_requests, counts)
@@ -101,7 +102,12 @@ def _count(target: BuiltTarget, warmup: int, measured: int, output_dir: Path) ->
     )
     try:
         with running_target(
-            target, extra_env=CONTROL_ENV, wrapper=wrapper, ready_timeout=READY_TIMEOUT_SECONDS
+            target,
+            extra_env=CONTROL_ENV,
+            # A target that fails to boot under valgrind is reported with the tail of its output.
+            log=output_dir / f"{target.name}.log",
+            wrapper=wrapper,
+            ready_timeout=READY_TIMEOUT_SECONDS,
         ) as running:
             path = target.prepare_route(running.port)
             connection = http.client.HTTPConnection(
@@ -115,7 +121,7 @@ def _count(target: BuiltTarget, warmup: int, measured: int, output_dir: Path) ->
             finally:
                 connection.close()
     except (BootError, OSError, ValueError, http.client.HTTPException) as error:
-        return InstructionCount(target.name, target.label, 0, None, str(error).splitlines()[0])
+        return InstructionCount(target.name, target.label, 0, None, str(error))
     return InstructionCount(target.name, target.label, measured, (after - before) / measured)
 
 

@@ -175,6 +175,40 @@ def test_callgrind_output_without_totals_is_an_error_naming_it() -> None:
         parse_thread_totals("error opening /tmp/vgdb-pipe-shared-mem-vgdb-1 shared memory file")
 
 
+def test_a_target_that_cannot_boot_under_callgrind_is_reported_not_counted(
+    tmp_path: Path,
+) -> None:
+    if shutil.which("valgrind") is None:
+        pytest.skip("valgrind is not installed (apt-get install -y valgrind)")
+    from bench.instructions import measure_instructions
+    from bench.targets import BuiltTarget
+
+    broken = BuiltTarget(
+        name="broken",
+        label="a server that exits at once",
+        kind="peer",
+        directory=tmp_path,
+        command=(sys.executable, "-c", "import sys; print('no config'); sys.exit(3)"),
+        route="GET /",
+        prepare_route=lambda port: "/",
+    )
+
+    counts = measure_instructions(
+        [broken],
+        warmup_requests=1,
+        measured_requests=1,
+        output_dir=tmp_path / "callgrind",
+        progress=lambda message: None,
+    )
+
+    (count,) = counts.targets
+    assert count.instructions_per_request is None
+    assert count.failure is not None
+    assert "exited with 3 while booting" in count.failure
+    assert "no config" in count.failure
+    assert counts.ratios_to_baseline() == {}
+
+
 @pytest.mark.slow
 def test_markdown_names_machine_command_and_tables(
     bench_results: tuple[dict[str, Any], str],
