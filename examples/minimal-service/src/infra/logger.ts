@@ -118,8 +118,8 @@ export interface HttpLogging {
 
 /**
  * The HTTP server's logger, and a writer for its one line per request. Access lines hold a few
- * known scalar fields, so they are written as a template string instead of through pino, which
- * costs about 7% of a request's CPU time to serialize and redact the same line.
+ * known scalar fields, so they are written as a template string: pino's generic merge and
+ * serialization of the same line cost about a twelfth of a request's CPU instructions.
  */
 export function createHttpLogging(options: LoggerOptions): HttpLogging {
   const destination = options.destination ?? pino.destination({ dest: 1, sync: true });
