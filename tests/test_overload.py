@@ -1,7 +1,7 @@
 """Overload against the generated `minimal` preset: measure its capacity, drive it far past it,
 and check that it sheds the excess (503 + Retry-After) instead of slowing down for everyone.
 
-wrk is closed-loop (each connection waits for its answer), so the overload is offered as 10 times
+wrk is closed-loop (each connection waits for its answer), so the overload is offered as 20 times
 the connections that saturate the service; a separate client, one request at a time, measures
 what a caller sees meanwhile. The machine's cores are shared with the rest of the suite, so the
 bounds are generous and relative where they can be.
@@ -34,10 +34,13 @@ pytestmark = pytest.mark.slow
 
 ORDER = {"customerId": "customer-42", "items": [{"sku": "SKU-1", "quantity": 2}]}
 CAPACITY_CONNECTIONS = 50
-OVERLOAD_CONNECTIONS = 10 * CAPACITY_CONNECTIONS
+OVERLOAD_CONNECTIONS = 20 * CAPACITY_CONNECTIONS
 # A loopback request costs tens of microseconds, so the event loop falls this far behind only
-# when requests queue: 50 saturating connections keep its mean delay under a few milliseconds,
-# 500 push it past this. Production keeps the documented default (1000 ms).
+# when requests queue: 50 saturating connections keep its mean delay at a few milliseconds,
+# 1,000 push it past this. By Little's law the delay follows connections / throughput, so the
+# faster the service, the more connections it takes: 500 stopped being enough when the access
+# line got cheaper. 10 ms is the lowest the config accepts; production keeps the documented
+# default (1000 ms).
 SHED_AT_EVENT_LOOP_DELAY_MS = 10
 
 # Counts answers by status, and 503s without Retry-After, across wrk's threads.
@@ -183,7 +186,7 @@ def minimal(tmp_path_factory: pytest.TempPathFactory) -> InstalledPreset:
 
 
 class TestMinimalPresetOverload:
-    def test_ten_times_the_saturating_load_is_shed_with_503_and_latency_recovers(
+    def test_twenty_times_the_saturating_load_is_shed_with_503_and_latency_recovers(
         self, minimal: InstalledPreset, tmp_path: Path
     ) -> None:
         script = tmp_path / "statuses.lua"
