@@ -178,7 +178,8 @@ const IPV4_MAPPED = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
  * limiting single IPv6 addresses would let one client rotate through billions of them.
  */
 export function clientKey(address: string): string {
-  if (!isIPv6(address)) return address;
+  // Every IPv6 address has a colon and no IPv4 address does: most clients skip the full check.
+  if (!address.includes(':') || !isIPv6(address)) return address;
   const mapped = IPV4_MAPPED.exec(address)?.[1];
   if (mapped !== undefined) return mapped;
   const [head = '', tail] = (address.split('%', 1)[0] ?? '').split('::');
