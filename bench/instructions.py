@@ -1,10 +1,12 @@
-"""Instructions per request under callgrind: the service's own CPU work, which noise does not move.
+"""Instructions per request under callgrind: the service's own CPU work, unmoved by steal time.
 
 Requests per second on a shared VM also pay for the machine: when a server is slower than wrk,
 wrk sleeps between answers and each response wakes it with an inter-processor interrupt, which
 a VM makes expensive, so slow targets pay more per request than fast ones. Counting the
 instructions the server process executes (every thread, userland only) over a fixed number of
-sequential requests gives a figure independent of that, of steal time and of the CPU model.
+sequential requests gives a figure independent of that and of steal time. Garbage collection
+still moves it: V8 times part of its collection work by the clock, and targets that allocate a
+lot counted more on a slower host and in runs that happened to include a full collection.
 """
 
 from __future__ import annotations

@@ -147,7 +147,8 @@ def _instructions_section(section: Mapping[str, Any] | None) -> list[str]:
         f"Every thread's userland instructions over {section['measured_requests']:,} "
         f"sequential requests on one connection, after {section['warmup_requests']:,} to warm "
         "up; x node:http is node:http's count over the target's, comparable to the req/s ratio "
-        "but unmoved by steal time, CPU model and the cost of waking the load generator."
+        "but unmoved by steal time and the cost of waking the load generator; garbage "
+        "collection, which V8 partly times by the clock, still moves it (see bench/README.md)."
     )
     header = ["target", "instructions/request", "x node:http"]
     return [*lines, note, "", *_table(header, body), "", *failures, *([""] if failures else [])]
