@@ -71,8 +71,15 @@ class RunningTarget:
 
     def rss_mib(self) -> float:
         """Resident set size of the server process, in MiB."""
+        return self._status_mib("VmRSS")
+
+    def file_backed_rss_mib(self) -> float:
+        """The part of the resident set that maps files (node's own binary, mostly), in MiB."""
+        return self._status_mib("RssFile")
+
+    def _status_mib(self, field_name: str) -> float:
         status = Path(f"/proc/{self.process.pid}/status").read_text(encoding="utf-8")
-        line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
+        line = next(line for line in status.splitlines() if line.startswith(f"{field_name}:"))
         return int(line.split()[1]) / 1024
 
     def terminate(self, timeout: float = 15.0) -> None:

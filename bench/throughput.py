@@ -35,6 +35,7 @@ class RoundSample:
     round_index: int
     figures: LoadFigures
     idle_rss_mib: float
+    idle_file_backed_rss_mib: float
     loaded_rss_mib: float
 
 
@@ -68,6 +69,7 @@ class TargetThroughput:
             "p50_ms": self.median_of(lambda s: s.figures.p50_ms),
             "p99_ms": self.median_of(lambda s: s.figures.p99_ms),
             "idle_rss_mib": self.median_of(lambda s: s.idle_rss_mib),
+            "idle_file_backed_rss_mib": self.median_of(lambda s: s.idle_file_backed_rss_mib),
             "loaded_rss_mib": self.median_of(lambda s: s.loaded_rss_mib),
             "requests": requests,
             "errors": errors,
@@ -113,6 +115,7 @@ def _one_turn(
     with running_target(target) as running:
         time.sleep(IDLE_SETTLE_SECONDS)
         idle_rss = running.rss_mib()
+        idle_file_backed_rss = running.file_backed_rss_mib()
         path = target.prepare_route(running.port)
         url = f"http://127.0.0.1:{running.port}{path}"
         if settings.warmup_seconds > 0:
@@ -132,5 +135,6 @@ def _one_turn(
             round_index=round_index,
             figures=figures,
             idle_rss_mib=idle_rss,
+            idle_file_backed_rss_mib=idle_file_backed_rss,
             loaded_rss_mib=running.rss_mib(),
         )

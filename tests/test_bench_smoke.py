@@ -103,6 +103,7 @@ def test_throughput_of_every_target_with_ratio_to_node_http(
         assert 100 < summary["requests_per_second"] < 1_000_000, name
         assert 0 < summary["p50_ms"] <= summary["p99_ms"] < 10_000, name
         assert 10 < summary["idle_rss_mib"] < 1024, name
+        assert 0 < summary["idle_file_backed_rss_mib"] < summary["idle_rss_mib"], name
         assert not summary["errors_flagged"], (name, summary)
         assert 0.01 < summary["ratio_to_node_http"] < 10, name
     assert rows["node-http"]["summary"]["ratio_to_node_http"] == 1
