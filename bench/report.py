@@ -104,8 +104,8 @@ def _throughput_section(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     lines += [
         "",
         "of it file-backed = resident pages of mapped files, node's own binary above all: shared"
-        " between processes and reclaimable, and how much of the binary stays mapped differs"
-        " between hosts.",
+        " between processes and reclaimable; how many of them a process maps depends on the"
+        " page cache, so it differs between hosts and over time on one host.",
     ]
     return [*lines, ""]
 
