@@ -171,6 +171,10 @@ def has_kubernetes(a: dict[str, Any]) -> bool:
     return "kubernetes" in a["deploy"]
 
 
+def has_worker(a: dict[str, Any]) -> bool:
+    return bool(a["queue"] != "none")
+
+
 def delivery_files(project: Rendered) -> Iterator[Path]:
     """The files this suite owns: container, compose, deploy/, CI, docs, licence."""
     root = project.path
@@ -305,9 +309,28 @@ def test_image_runs_compiled_code_as_numeric_non_root_user_with_a_liveness_healt
     assert re.search(r'^  CMD \["node", .*/health/live', dockerfile, flags=re.MULTILINE)
     cmd = [line for line in instructions if line.startswith("CMD ")]
     assert len(cmd) == 1
-    expected = ["node", "--import", "./dist/instrumentation.js"] if a.has_tracing else ["node"]
-    assert json.loads(cmd[0].removeprefix("CMD ")) == [*expected, "dist/server.js"]
+    preload = ["--import", "./dist/instrumentation.js"] if a.has_tracing else []
+    command = ["node", "--max-semi-space-size=4", *preload, "dist/server.js"]
+    assert json.loads(cmd[0].removeprefix("CMD ")) == command
+    assert json.loads(project.read("package.json"))["scripts"]["start"] == " ".join(command)
     assert f"EXPOSE {a.http_port}" in instructions
+
+
+@combos(has_worker)
+def test_the_worker_starts_with_the_same_node_flags_wherever_it_runs(project: Rendered) -> None:
+    start_worker = json.loads(project.read("package.json"))["scripts"]["start:worker"]
+    npm_command = start_worker.split()
+    commands = {"npm run start:worker": npm_command}
+    if project.answers.has_compose:
+        services = project.yaml("compose.yaml")["services"]
+        commands["compose"] = services["worker"]["command"]
+    if project.answers.has_kubernetes:
+        (worker,) = deployments(project.yaml_documents("deploy/k8s/base/worker-deployment.yaml"))
+        commands["kubernetes"] = worker["spec"]["template"]["spec"]["containers"][0]["command"]
+
+    assert npm_command[:2] == ["node", "--max-semi-space-size=4"]
+    assert npm_command[-1] == "dist/worker.js"
+    assert all(command == npm_command for command in commands.values()), commands
 
 
 # ── Compose ────────────────────────────────────────────────────────────────────────────────────
