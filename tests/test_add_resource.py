@@ -393,10 +393,12 @@ def test_after_adding_a_resource_scaffold_check_passes_and_the_endpoint_works(
     started = time.monotonic()
     report = check_project(project, steps=STEPS[: STEPS.index("boot") + 1], env=servers | node_path)
     record_figure(f"add resource ({preset}): scaffold check (s)", round(time.monotonic() - started))
+    # Without a database there is nothing to migrate; every other step must run and pass.
+    may_skip = set() if "DATABASE_URL" in servers else {"migrate"}
     failed = {
         step.name: re.sub(r"\x1b\[[0-9;]*m", "", step.detail)
         for step in report.steps
-        if step.status != "passed"
+        if step.status != "passed" and not (step.status == "skipped" and step.name in may_skip)
     }
     assert failed == {}, "\n\n".join(f"{name}:\n{detail}" for name, detail in failed.items())
 

@@ -92,15 +92,80 @@ def test_a_healthy_project_passes_every_npm_and_server_step(tiny_project: Path) 
     result = {step.name: step.status for step in report.steps}
 
     assert {
-        name: result[name] for name in ("install", "lint", "test", "build", "boot", "drain")
+        name: result[name]
+        for name in ("install", "lint", "test", "build", "migrate", "boot", "drain")
     } == {
         "install": "passed",
         "lint": "passed",
         "test": "passed",
         "build": "passed",
+        "migrate": "skipped",
         "boot": "passed",
         "drain": "passed",
     }
+
+
+def with_migrations(project: Path, migrate: str) -> None:
+    """Give the tiny project a migrate script; its server is ready only once `migrated` exists."""
+    package = json.loads((project / "package.json").read_text())
+    package["scripts"]["migrate"] = migrate
+    (project / "package.json").write_text(json.dumps(package))
+    server = project / "server.mjs"
+    server.write_text(
+        server.read_text()
+        .replace(
+            "import http from 'node:http';",
+            "import http from 'node:http';\nimport fs from 'node:fs';",
+        )
+        .replace("draining ?", "draining || !fs.existsSync('migrated') ?")
+    )
+    with (project / ".env.example").open("a") as example:
+        example.write("DATABASE_URL=postgres://from-the-example/app\n")
+
+
+def test_when_the_project_has_migrations_then_they_are_applied_to_the_boot_database_first(
+    tiny_project: Path,
+) -> None:
+    with_migrations(
+        tiny_project,
+        "node -e \"require('fs').writeFileSync('migrated', process.env.DATABASE_URL);"
+        "console.log('migrations applied')\"",
+    )
+
+    report = check_project(
+        tiny_project,
+        steps=["install", "build", "migrate", "boot"],
+        env={"DATABASE_URL": "postgres://ci-database/app"},
+        boot_timeout=5,
+    )
+
+    by_name = {step.name: step for step in report.steps}
+    assert by_name["migrate"].status == "passed", by_name["migrate"].detail
+    assert "migrations applied" in by_name["migrate"].detail
+    assert (tiny_project / "migrated").read_text() == "postgres://ci-database/app"
+    assert by_name["boot"].status == "passed", by_name["boot"].detail
+
+
+def test_when_migrations_fail_then_boot_and_drain_are_skipped_with_the_cause(
+    tiny_project: Path,
+) -> None:
+    with_migrations(
+        tiny_project, "node -e \"console.error('relation orders already exists'); process.exit(1)\""
+    )
+
+    report = check_project(
+        tiny_project, steps=["install", "build", "migrate", "boot", "drain"], boot_timeout=5
+    )
+
+    by_name = {step.name: step for step in report.steps}
+    assert by_name["migrate"].status == "failed"
+    assert "relation orders already exists" in by_name["migrate"].detail
+    assert (by_name["boot"].status, by_name["boot"].detail) == (
+        "skipped",
+        "skipped: migrate failed",
+    )
+    assert by_name["drain"].status == "skipped"
+    assert not report.ok
 
 
 def test_when_a_test_fails_then_the_test_step_fails_and_the_others_still_run(

@@ -30,7 +30,7 @@ NPM_STEPS = {
     "test": ("npm", "test"),
     "build": ("npm", "run", "build"),
 }
-STEPS = (*NPM_STEPS, "boot", "drain", *(check.name for check in STATIC_CHECKS))
+STEPS = (*NPM_STEPS, "migrate", "boot", "drain", *(check.name for check in STATIC_CHECKS))
 # A step is skipped when the step it needs failed (or was skipped for that reason).
 NEEDS = {
     "lint": "install",
@@ -38,7 +38,8 @@ NEEDS = {
     "typecheck": "install",
     "test": "install",
     "build": "install",
-    "boot": "build",
+    "migrate": "build",
+    "boot": "migrate",
     "drain": "boot",
 }
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
@@ -138,6 +139,8 @@ def check_project(
             broken[name] = cause
         elif name in NPM_STEPS:
             result = _npm_step(project, name, environment, started)
+        elif name == "migrate":
+            result = _migrate_step(project, service_environment(project, environment), started)
         elif name in ("boot", "drain"):
             server_env = service_environment(project, environment)
             result = _server_step(project, name, server_env, started, boot_timeout)
@@ -180,6 +183,28 @@ def _npm_step(project: Path, name: str, env: Mapping[str, str], started: float) 
     status = PASSED if completed.returncode == 0 else FAILED
     detail = completed.stdout + completed.stderr
     return StepResult(name, status, time.monotonic() - started, _tail(detail))
+
+
+def _migrate_step(project: Path, env: Mapping[str, str], started: float) -> StepResult:
+    """`npm run migrate` against the database the boot step will use, when the project has one."""
+    try:
+        package = json.loads((project / "package.json").read_text(encoding="utf-8"))
+    except ValueError as error:
+        return StepResult("migrate", FAILED, 0.0, f"package.json is not valid JSON: {error}")
+    if "migrate" not in (package.get("scripts") or {}):
+        return StepResult("migrate", SKIPPED, 0.0, "no migrate script: the project has no database")
+    completed = subprocess.run(
+        ["npm", "run", "migrate"],
+        cwd=project,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    status = PASSED if completed.returncode == 0 else FAILED
+    detail = completed.stdout + completed.stderr
+    return StepResult("migrate", status, time.monotonic() - started, _tail(detail))
 
 
 def _server_step(

@@ -291,11 +291,12 @@ def check(
 ) -> None:
     """Smoke-test a generated project in CI, step by step.
 
-    Install, lint, format, typecheck, test, build, boot, drain under SIGTERM, then lint its
+    Install, lint, format, typecheck, test, build, apply the migrations (projects with a
+    database: point DATABASE_URL at a throwaway one), boot, drain under SIGTERM, then lint its
     Dockerfile, workflows and manifests with the linters that are installed.
 
-    Steps: install, lint, format, typecheck, test, build, boot, drain, dockerfile, workflows,
-    gitlab-ci, compose, manifests. Exit code 1 when any step fails.
+    Steps: install, lint, format, typecheck, test, build, migrate, boot, drain, dockerfile,
+    workflows, gitlab-ci, compose, manifests. Exit code 1 when any step fails.
     """
     from scaffold import console
     from scaffold.check import check_project, select_steps
