@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from scaffold.render import render_project
+from scaffold.template_source import PUBLISHED_BUNDLE
 from tests.conftest import REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "examples" / "minimal-service"
@@ -52,5 +53,14 @@ def test_the_rendered_example_matches_the_template(
     if os.environ.get("SCAFFOLD_REGENERATE_EXAMPLE"):
         shutil.rmtree(EXAMPLE)
         shutil.copytree(rendered, EXAMPLE)
+        # Record where an installed scaffold renders from, not this test's temporary copy.
+        answers_file = EXAMPLE / ".copier-answers.yml"
+        answers_file.write_text(
+            "".join(
+                f"_src_path: {PUBLISHED_BUNDLE}\n" if line.startswith("_src_path:") else line
+                for line in answers_file.read_text(encoding="utf-8").splitlines(keepends=True)
+            ),
+            encoding="utf-8",
+        )
 
     assert _files(EXAMPLE) == _files(rendered)
