@@ -171,18 +171,7 @@ def _npm_step(project: Path, name: str, env: Mapping[str, str], started: float) 
     if name == "install" and not (project / "package-lock.json").is_file():
         detail = "no package-lock.json: run `npm install` and commit the lockfile (npm ci needs it)"
         return StepResult(name, FAILED, 0.0, detail)
-    completed = subprocess.run(
-        list(NPM_STEPS[name]),
-        cwd=project,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=1800,
-    )
-    status = PASSED if completed.returncode == 0 else FAILED
-    detail = completed.stdout + completed.stderr
-    return StepResult(name, status, time.monotonic() - started, _tail(detail))
+    return _run_step(project, name, NPM_STEPS[name], {**os.environ, **env}, started)
 
 
 def _migrate_step(project: Path, env: Mapping[str, str], started: float) -> StepResult:
@@ -193,18 +182,25 @@ def _migrate_step(project: Path, env: Mapping[str, str], started: float) -> Step
         return StepResult("migrate", FAILED, 0.0, f"package.json is not valid JSON: {error}")
     if "migrate" not in (package.get("scripts") or {}):
         return StepResult("migrate", SKIPPED, 0.0, "no migrate script: the project has no database")
+    return _run_step(project, "migrate", ("npm", "run", "migrate"), env, started)
+
+
+def _run_step(
+    project: Path, name: str, command: Iterable[str], env: Mapping[str, str], started: float
+) -> StepResult:
+    """Run one command in the project: passed on exit code 0, with its last output lines."""
     completed = subprocess.run(
-        ["npm", "run", "migrate"],
+        list(command),
         cwd=project,
         env=dict(env),
         capture_output=True,
         text=True,
         check=False,
-        timeout=600,
+        timeout=1800,
     )
     status = PASSED if completed.returncode == 0 else FAILED
     detail = completed.stdout + completed.stderr
-    return StepResult("migrate", status, time.monotonic() - started, _tail(detail))
+    return StepResult(name, status, time.monotonic() - started, _tail(detail))
 
 
 def _server_step(
