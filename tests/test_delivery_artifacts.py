@@ -737,6 +737,7 @@ def test_readme_configuration_table_lists_exactly_the_variables_the_answers_use(
         "NODE_ENV", "HOST", "PORT", "LOG_LEVEL", "SHUTDOWN_TIMEOUT_MS", "CORS_ORIGINS",
         "RATE_LIMIT_MAX", "RATE_LIMIT_WINDOW_MS", "TRUST_PROXY", "BODY_LIMIT_BYTES",
     }  # fmt: skip
+    expected.add("READINESS_CACHE_MS")
     if a["auth"] == "jwt":
         expected |= {"JWT_ISSUER", "JWT_AUDIENCE", "JWT_JWKS_URL", "JWT_PUBLIC_KEY"}
         expected |= {"JWT_ALGORITHMS"}

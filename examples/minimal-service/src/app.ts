@@ -46,9 +46,6 @@ export interface App {
  */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<App> {
   const requestContext = createRequestContextStorage();
-  const readiness = new Readiness();
-  const metrics = createMetrics(readiness);
-
   const logging = createHttpLogging({
     level: config.log.level,
     requestContext,
@@ -56,6 +53,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   // Typed as Fastify's logger interface so plugins and hooks see one logger type everywhere.
   const logger: FastifyBaseLogger = logging.logger;
+  const readiness = new Readiness({ ...config.readiness, logger });
+  const metrics = createMetrics(readiness);
 
   const handleError = createErrorHandler({ exposeInternalErrors: config.env !== 'production' });
   const server = Fastify({
@@ -108,7 +107,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     newId: randomUUID,
   });
 
-  await server.register(healthRoutes, { readiness });
+  await server.register(healthRoutes, {
+    readiness,
+    exposeCheckDetails: config.env !== 'production',
+  });
   await server.register(orderRoutes, {
     controller: new OrderController(orderService),
   });

@@ -58,6 +58,7 @@ const envSchema = z.object({
   RATE_LIMIT_WINDOW_MS: integer(1).default(60_000),
   BODY_LIMIT_BYTES: integer(1).default(1_048_576),
   OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: integer(10).default(1_000),
+  READINESS_CACHE_MS: integer(0, 60_000).default(1_000),
 });
 
 export type Environment = 'development' | 'test' | 'production';
@@ -85,6 +86,8 @@ export interface Config {
     readonly timeoutMs: number;
   };
   readonly rateLimit: { readonly max: number; readonly windowMs: number };
+  /** How long one evaluation of the readiness checks answers every probe. */
+  readonly readiness: { readonly cacheMs: number };
 }
 
 /** Parses the environment once at boot; throws a `ConfigError` listing every problem. */
@@ -106,5 +109,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
     },
     rateLimit: { max: parsed.RATE_LIMIT_MAX, windowMs: parsed.RATE_LIMIT_WINDOW_MS },
+    readiness: { cacheMs: parsed.READINESS_CACHE_MS },
   };
 }

@@ -1,3 +1,5 @@
+import type { FastifyBaseLogger } from 'fastify';
+
 /** A dependency probe; it must settle promptly once `signal` aborts. */
 export type ReadinessCheck = (signal: AbortSignal) => Promise<void>;
 
@@ -10,18 +12,49 @@ export interface ReadinessReport {
   readonly checks: Readonly<Record<string, CheckResult>>;
 }
 
+export interface ReadinessOptions {
+  /**
+   * How long a finished evaluation answers every probe (0: each probe after the last one
+   * finished runs the checks again). Probes arriving while one runs always share it.
+   */
+  readonly cacheMs?: number;
+  /** Told when a check starts failing (warn, with its error) and when it passes again. */
+  readonly logger?: FastifyBaseLogger;
+  /** Milliseconds clock; tests pass a fake one. */
+  readonly now?: () => number;
+}
+
 const DEFAULT_CHECK_TIMEOUT_MS = 2_000;
+
+interface Evaluation {
+  readonly allOk: boolean;
+  readonly checks: Readonly<Record<string, CheckResult>>;
+}
 
 /**
  * The readiness registry: each infrastructure client registers a check for its dependency,
- * each with its own timeout so one slow dependency cannot stall the probe.
+ * each with its own timeout so one slow dependency cannot stall the probe. However many probes
+ * arrive, the dependencies see one evaluation at a time and at most one per `cacheMs`: a flood
+ * of probes must not become a flood of queries.
  */
 export class Readiness {
   readonly #checks = new Map<
     string,
     { check: ReadinessCheck; timeoutMs: number; critical: boolean }
   >();
+  readonly #cacheMs: number;
+  readonly #logger: FastifyBaseLogger | undefined;
+  readonly #now: () => number;
   #draining = false;
+  #latest: { readonly evaluation: Evaluation; readonly settledAt: number } | undefined;
+  #running: Promise<Evaluation> | undefined;
+  readonly #failing = new Set<string>();
+
+  constructor({ cacheMs = 0, logger, now = () => performance.now() }: ReadinessOptions = {}) {
+    this.#cacheMs = cacheMs;
+    this.#logger = logger;
+    this.#now = now;
+  }
 
   /**
    * A non-critical check (e.g. a cache the service can run without) is reported but does not
@@ -47,6 +80,22 @@ export class Readiness {
   }
 
   async evaluate(): Promise<ReadinessReport> {
+    // Draining answers at once: the load balancer must see it on its very next probe.
+    if (this.#draining)
+      return { status: 'draining', checks: this.#latest?.evaluation.checks ?? {} };
+    const latest = this.#latest;
+    const evaluation =
+      latest !== undefined && this.#now() - latest.settledAt < this.#cacheMs
+        ? latest.evaluation
+        : await (this.#running ??= this.#runChecks().finally(() => {
+            this.#running = undefined;
+          }));
+    // Draining may have started while the checks ran.
+    const status = this.isDraining ? 'draining' : evaluation.allOk ? 'ok' : 'failed';
+    return { status, checks: evaluation.checks };
+  }
+
+  async #runChecks(): Promise<Evaluation> {
     const entries = await Promise.all(
       [...this.#checks].map(
         async ([name, { check, timeoutMs, critical }]) =>
@@ -55,8 +104,23 @@ export class Readiness {
     );
     const checks = Object.fromEntries(entries.map(([name, result]) => [name, result]));
     const allOk = entries.every(([, result, critical]) => result.status === 'ok' || !critical);
-    const status = this.#draining ? 'draining' : allOk ? 'ok' : 'failed';
-    return { status, checks };
+    for (const [name, result] of entries) this.#logTransition(name, result);
+    const evaluation = { allOk, checks };
+    this.#latest = { evaluation, settledAt: this.#now() };
+    return evaluation;
+  }
+
+  // Once per change, not per probe: a dependency down for an hour logs two lines, not 3,600.
+  #logTransition(name: string, result: CheckResult): void {
+    if (result.status === 'failed' && !this.#failing.has(name)) {
+      this.#failing.add(name);
+      this.#logger?.warn(
+        { check: name, error: result.error, durationMs: result.durationMs },
+        'readiness check failing',
+      );
+    } else if (result.status === 'ok' && this.#failing.delete(name)) {
+      this.#logger?.info({ check: name }, 'readiness check passing again');
+    }
   }
 }
 

@@ -2,11 +2,13 @@ import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
 import { operationalRouteConfig } from '../infra/http-protection.js';
-import type { Readiness } from '../infra/readiness.js';
+import type { Readiness, ReadinessReport } from '../infra/readiness.js';
 
+// Duration and error appear only outside production: a public probe must not tell strangers
+// database names, addresses or driver messages (they are logged instead).
 const checkResultSchema = z.object({
   status: z.enum(['ok', 'failed']),
-  durationMs: z.number(),
+  durationMs: z.number().optional(),
   error: z.string().optional(),
 });
 
@@ -19,12 +21,14 @@ const readinessSchema = z
 
 export interface HealthRoutesOptions {
   readonly readiness: Readiness;
+  /** Each check's duration and error in the readiness body; false names checks and states only. */
+  readonly exposeCheckDetails: boolean;
 }
 
 /** Probes stay outside auth, rate limits and overload shedding: they must always answer. */
 export const healthRoutes: FastifyPluginCallbackZod<HealthRoutesOptions> = (
   app,
-  { readiness },
+  { readiness, exposeCheckDetails },
   done,
 ) => {
   app.get(
@@ -52,8 +56,16 @@ export const healthRoutes: FastifyPluginCallbackZod<HealthRoutesOptions> = (
     },
     async (_request, reply) => {
       const report = await readiness.evaluate();
-      return reply.code(report.status === 'ok' ? 200 : 503).send(report);
+      const body = exposeCheckDetails ? report : withoutDetails(report);
+      return reply.code(report.status === 'ok' ? 200 : 503).send(body);
     },
   );
   done();
 };
+
+function withoutDetails(report: ReadinessReport): z.output<typeof readinessSchema> {
+  const checks = Object.entries(report.checks).map(
+    ([name, { status }]) => [name, { status }] as const,
+  );
+  return { status: report.status, checks: Object.fromEntries(checks) };
+}

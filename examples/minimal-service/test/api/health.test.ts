@@ -54,4 +54,43 @@ describe('health endpoints', () => {
     expect(ready.json()).toMatchObject({ status: 'draining' });
     expect(live.statusCode).toBe(200);
   });
+
+  it('when a dependency fails in production, then the readiness body names the check and its state only', async () => {
+    const production = await buildTestApp({ NODE_ENV: 'production' });
+    production.readiness.register('stub-dependency', () =>
+      Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:55499')),
+    );
+
+    const response = await production.inject({ method: 'GET', url: '/health/ready' });
+    await production.server.close();
+    const body = response.json<{ status: string; checks: Record<string, object> }>();
+
+    expect(response.statusCode).toBe(503);
+    expect(body.status).toBe('failed');
+    expect(body.checks['stub-dependency']).toEqual({ status: 'failed' });
+    expect(Object.values(body.checks).map((check) => Object.keys(check))).not.toContainEqual(
+      expect.arrayContaining(['error']),
+    );
+    expect(response.body).not.toContain('ECONNREFUSED');
+  });
+
+  it('when probes flood readiness, then the dependency is checked once per cache time', async () => {
+    const cached = await buildTestApp({ READINESS_CACHE_MS: '60000' });
+    let checks = 0;
+    cached.readiness.register('database', async () => {
+      checks += 1;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    });
+
+    const first = await Promise.all(
+      Array.from({ length: 50 }, () => cached.inject({ method: 'GET', url: '/health/ready' })),
+    );
+    const later = await Promise.all(
+      Array.from({ length: 50 }, () => cached.inject({ method: 'GET', url: '/health/ready' })),
+    );
+    await cached.server.close();
+
+    expect([...first, ...later].every((response) => response.statusCode === 200)).toBe(true);
+    expect(checks).toBe(1);
+  });
 });

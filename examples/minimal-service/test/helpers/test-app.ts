@@ -8,6 +8,8 @@ export function testConfig(env: NodeJS.ProcessEnv = {}): Config {
   return loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
+    // Tests read readiness right after changing a dependency; the cache has tests of its own.
+    READINESS_CACHE_MS: '0',
     ...env,
   });
 }
