@@ -469,6 +469,46 @@ def test_deployments_are_hardened_probed_and_drain_before_sigkill(project: Rende
     assert ("WORKER_PORT" in literals) == a.has_worker
 
 
+@combos(has_kubernetes)
+def test_pods_accept_connections_only_from_the_ingress_and_the_metrics_scraper(
+    project: Rendered,
+) -> None:
+    a = project.answers
+    resources = project.yaml("deploy/k8s/base/kustomization.yaml")["resources"]
+    policies = {
+        doc["metadata"]["name"]: doc["spec"]
+        for doc in project.yaml_documents("deploy/k8s/base/networkpolicy.yaml")
+    }
+    api_pods = {"app.kubernetes.io/name": a.slug, "app.kubernetes.io/component": "api"}
+
+    def sources(spec: dict[str, Any]) -> list[tuple[str, str, list[Any]]]:
+        return [
+            (
+                peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+                peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"],
+                rule["ports"],
+            )
+            for rule in spec.get("ingress", [])
+            for peer in rule["from"]
+        ]
+
+    assert "networkpolicy.yaml" in resources
+    assert set(policies) == ({a.slug, f"{a.slug}-worker"} if a.has_worker else {a.slug})
+    api = policies[a.slug]
+    assert api["podSelector"] == {"matchLabels": api_pods}
+    assert api["policyTypes"] == ["Ingress"]
+    http = [{"protocol": "TCP", "port": "http"}]
+    expected = [("ingress-nginx", "ingress-nginx", http)]
+    if a.has_metrics:
+        expected.append(("monitoring", "prometheus", http))
+    assert sources(api) == expected
+    if a.has_worker:
+        worker = policies[f"{a.slug}-worker"]
+        assert worker["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "worker"
+        health = [{"protocol": "TCP", "port": "health"}]
+        assert sources(worker) == ([("monitoring", "prometheus", health)] if a.has_metrics else [])
+
+
 def _millicores(quantity: str) -> float:
     return float(quantity[:-1]) if quantity.endswith("m") else float(quantity) * 1000
 

@@ -1,4 +1,4 @@
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
 
 import type {
   FastifyBaseLogger,
@@ -171,28 +171,69 @@ export class RateLimiter {
   }
 }
 
-const IPV4_MAPPED = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
+/**
+ * The rate-limited identity of a client: its IP address as the socket or a trusted proxy's
+ * X-Forwarded-For gave it, normalised, so a client cannot get a fresh budget by spelling its
+ * address another way (a port, brackets, a zone, an IPv4-mapped IPv6 form). Anything that is
+ * not an address is keyed by `socketAddress` instead: junk must not buy a budget of its own.
+ */
+export function clientKey(address: string, socketAddress = 'unknown'): string {
+  const parsed = parseAddress(address) ?? parseAddress(socketAddress);
+  if (parsed === undefined) return socketAddress;
+  return isIPv4(parsed) ? parsed : ipv6Key(parsed);
+}
+
+/** The bare IP address in `value` (`IP`, `IPv4:port`, `[IPv6]`, `[IPv6]:port`), if there is one. */
+function parseAddress(value: string): string | undefined {
+  let host = value.trim();
+  const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(host);
+  if (bracketed?.[1] !== undefined) {
+    host = bracketed[1];
+  } else if (host.indexOf(':') === host.lastIndexOf(':')) {
+    // One colon can only separate an IPv4 address from a port: IPv6 has at least two.
+    const [ipv4 = '', port] = host.split(':');
+    if (port !== undefined && !/^\d{1,5}$/.test(port)) return undefined;
+    host = ipv4;
+  }
+  host = host.split('%', 1)[0] ?? '';
+  return isIP(host) === 0 ? undefined : host.toLowerCase();
+}
 
 /**
- * The rate-limited identity of a client address. An IPv6 host usually owns a whole /64, so
- * limiting single IPv6 addresses would let one client rotate through billions of them.
+ * An IPv6 client by its /64, which one host usually owns whole: keying single addresses would
+ * let it rotate through billions of them. An IPv4-mapped address is the IPv4 client it maps.
  */
-export function clientKey(address: string): string {
-  // Every IPv6 address has a colon and no IPv4 address does: most clients skip the full check.
-  if (!address.includes(':') || !isIPv6(address)) return address;
-  const mapped = IPV4_MAPPED.exec(address)?.[1];
-  if (mapped !== undefined) return mapped;
-  const [head = '', tail] = (address.split('%', 1)[0] ?? '').split('::');
-  const leading = head === '' ? [] : head.split(':');
-  const trailing = tail === undefined || tail === '' ? [] : tail.split(':');
-  // An embedded IPv4 address fills the last two groups; the /64 prefix never reaches them.
-  const groupCount = trailing.reduce((count, group) => count + (group.includes('.') ? 2 : 1), 0);
-  const groups =
-    tail === undefined
-      ? leading
-      : [...leading, ...new Array<string>(8 - leading.length - groupCount).fill('0'), ...trailing];
-  const prefix = groups.slice(0, 4).map((group) => Number.parseInt(group, 16).toString(16));
-  return `${prefix.join(':')}::/64`;
+function ipv6Key(address: string): string {
+  const groups = ipv6Groups(address);
+  const [g0, g1, g2, g3, g4, g5, g6 = 0, g7 = 0] = groups;
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0xffff) {
+    return [g6 >> 8, g6 & 0xff, g7 >> 8, g7 & 0xff].join('.');
+  }
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.toString(16))
+    .join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address (`::` expanded, a trailing IPv4 split). */
+function ipv6Groups(address: string): number[] {
+  const [head = '', tail] = address.split('::');
+  const values = (part: string | undefined) =>
+    part === undefined || part === ''
+      ? []
+      : part.split(':').flatMap((group) => {
+          if (!group.includes('.')) return [Number.parseInt(group, 16)];
+          const [a = 0, b = 0, c = 0, d = 0] = group.split('.').map(Number);
+          return [(a << 8) | b, (c << 8) | d];
+        });
+  const leading = values(head);
+  const trailing = values(tail);
+  if (tail === undefined) return leading;
+  return [
+    ...leading,
+    ...new Array<number>(8 - leading.length - trailing.length).fill(0),
+    ...trailing,
+  ];
 }
 
 /**
@@ -205,7 +246,7 @@ export function registerRateLimit(app: FastifyInstance, limiter: RateLimiter): v
       done();
       return;
     }
-    const decision = limiter.take(clientKey(request.ip));
+    const decision = limiter.take(clientKey(request.ip, request.socket.remoteAddress));
     if (decision instanceof Promise) {
       decision.then((settled) => {
         answer(settled, reply, done);

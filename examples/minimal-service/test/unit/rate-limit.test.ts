@@ -195,7 +195,7 @@ describe('clientKey', () => {
   it('when IPv6 addresses share a /64, then they share one key', () => {
     const keys = new Set(
       ['2001:db8:1:2::1', '2001:db8:1:2:ffff:ffff:ffff:ffff', '2001:0db8:0001:0002:0:0:0:9'].map(
-        clientKey,
+        (address) => clientKey(address),
       ),
     );
 
@@ -205,5 +205,43 @@ describe('clientKey', () => {
   it('when IPv6 addresses differ within the first 64 bits, then their keys differ', () => {
     expect(clientKey('2001:db8:1:2::1')).not.toBe(clientKey('2001:db8:1:3::1'));
     expect(clientKey('::1')).toBe('0:0:0:0::/64');
+  });
+
+  it('when an IPv4 address carries a port, then the port is dropped', () => {
+    expect(clientKey('203.0.113.7:51234')).toBe('203.0.113.7');
+    expect(clientKey('203.0.113.7:443')).toBe(clientKey('203.0.113.7'));
+  });
+
+  it('when an IPv6 address is bracketed, with or without a port, then it keys its /64', () => {
+    expect(clientKey('[2001:db8:1:2::1]:8443')).toBe('2001:db8:1:2::/64');
+    expect(clientKey('[2001:db8:1:2::7]')).toBe('2001:db8:1:2::/64');
+  });
+
+  it('when an IPv6 address carries a zone or capitals, then it keys the same /64', () => {
+    expect(clientKey('FE80::1%eth0')).toBe(clientKey('fe80::2'));
+  });
+
+  it('when an IPv4-mapped address is written in hex or with a port, then it is the IPv4 client', () => {
+    expect(clientKey('::ffff:cb00:7107')).toBe('203.0.113.7');
+    expect(clientKey('[::ffff:203.0.113.7]:9000')).toBe('203.0.113.7');
+  });
+
+  it('when the address is padded with spaces, then they are ignored', () => {
+    expect(clientKey(' 203.0.113.7 ')).toBe('203.0.113.7');
+  });
+
+  it('when the address is not an IP address, then the socket address is the key', () => {
+    for (const junk of [
+      'junk',
+      '',
+      'unknown',
+      '203.0.113.7:port',
+      '999.1.1.1',
+      '1.2.3.4.5',
+      '[1.2.3.4]x',
+    ]) {
+      expect(clientKey(junk, '10.0.0.5')).toBe('10.0.0.5');
+    }
+    expect(clientKey('junk', '::ffff:10.0.0.5')).toBe('10.0.0.5');
   });
 });
