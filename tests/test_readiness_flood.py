@@ -13,7 +13,6 @@ import re
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -45,12 +44,12 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> InstalledPreset:
 
 
 @pytest.fixture(scope="module")
-def env(api: InstalledPreset) -> Iterator[dict[str, str]]:
+def env(api: InstalledPreset) -> dict[str, str]:
     servers = backing_services(api.answers, name="readiness-flood")
     run(api.path, "npm", "run", "migrate", env={"DATABASE_URL": servers["DATABASE_URL"]})
     service_env = service_environment(api.path, servers, jwt_credentials(api.path))
     service_env["READINESS_CACHE_MS"] = str(CACHE_MS)
-    yield service_env
+    return service_env
 
 
 def _transactions(database_url: str) -> int:
@@ -71,7 +70,9 @@ def _transactions(database_url: str) -> int:
     return int(completed.stdout.strip())
 
 
-def _transactions_of_a_run(api: InstalledPreset, env: dict[str, str], *, flood: bool) -> tuple[int, int]:
+def _transactions_of_a_run(
+    api: InstalledPreset, env: dict[str, str], *, flood: bool
+) -> tuple[int, int]:
     """Transactions one service run of SECONDS cost, and the probes wrk sent meanwhile."""
     before = _transactions(env["DATABASE_URL"])
     probes = 0
