@@ -796,7 +796,8 @@ def test_readme_configuration_table_lists_exactly_the_variables_the_answers_use(
         expected |= {"OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG"}
     if a["http_client"]:
         expected |= {"CATALOG_URL", "CATALOG_TIMEOUT_MS", "CATALOG_RETRIES"}
-        expected |= {"CATALOG_BREAKER_FAILURE_THRESHOLD", "CATALOG_BREAKER_RESET_MS"}
+        expected |= {"CATALOG_BREAKER_FAILURE_RATE", "CATALOG_BREAKER_WINDOW_CALLS"}
+        expected |= {"CATALOG_BREAKER_MINIMUM_CALLS", "CATALOG_BREAKER_RESET_MS"}
     assert listed == expected
 
 

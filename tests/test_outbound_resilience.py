@@ -1,9 +1,12 @@
-"""Outbound dependency hanging (issue 8): the bff preset's catalog client against a fake upstream.
+"""Outbound dependency failing (issues 8 and 20.6): the bff preset's catalog client against a fake
+upstream.
 
 The generated service runs for real (built, `node dist/server.js`) with CATALOG_URL pointing at a
 threading HTTP server in this process, whose behaviour the test switches: healthy → hanging →
-healthy. Small timeouts keep it fast: 200 ms per attempt, 2 retries, 3 failed calls open the
-circuit, 1 s before the half-open probe.
+healthy; some SKUs fail (500) or are refused (422) whatever the behaviour. Small settings keep it
+fast: 200 ms per attempt, 2 retries, the circuit opens when more than half of the last 10 calls
+failed once 4 were made (so 3 timed-out calls after a healthy one open it), 1 s before the
+half-open probe.
 """
 
 from __future__ import annotations
@@ -27,18 +30,25 @@ from tests.generated import (
     preset_service,
     record_figure,
     request,
+    wait_for_log_line,
 )
 
 pytestmark = pytest.mark.slow
 
 TIMEOUT_MS = 200
 RETRIES = 2
+WINDOW_CALLS = 10
+MINIMUM_CALLS = 4
+# Failed calls after one healthy call that open the circuit: 3 of 4 is more than half.
 FAILURE_THRESHOLD = 3
 RESET_MS = 1000
 ATTEMPTS = RETRIES + 1
 # Full-jitter backoff waits at most 100 ms, then 200 ms, between the attempts.
 MAX_BACKOFF_MS = 300
 PRODUCT = {"sku": "SKU-1", "name": "Espresso cup", "priceCents": 1250, "currency": "EUR"}
+# SKUs the catalog fails on (one broken record) and refuses (our request is wrong) while healthy.
+BROKEN_PREFIX = "/products/BROKEN-"
+REFUSED_PREFIX = "/products/REFUSED-"
 
 
 class FakeCatalog:
@@ -60,9 +70,14 @@ class FakeCatalog:
                     catalog.release.wait(timeout=30)
                     return
                 known = self.path == f"/products/{PRODUCT['sku']}"
+                status = 200 if known else 404
+                if self.path.startswith(BROKEN_PREFIX):
+                    status = 500
+                elif self.path.startswith(REFUSED_PREFIX):
+                    status = 422
                 body = json.dumps(PRODUCT if known else {"error": "not found"}).encode()
                 with contextlib.suppress(OSError):
-                    self.send_response(200 if known else 404)
+                    self.send_response(status)
                     self.send_header("content-type", "application/json")
                     self.send_header("content-length", str(len(body)))
                     self.end_headers()
@@ -105,11 +120,15 @@ def booted(
         "CATALOG_URL": catalog.url,
         "CATALOG_TIMEOUT_MS": str(TIMEOUT_MS),
         "CATALOG_RETRIES": str(RETRIES),
-        "CATALOG_BREAKER_FAILURE_THRESHOLD": str(FAILURE_THRESHOLD),
+        "CATALOG_BREAKER_FAILURE_RATE": "50",
+        "CATALOG_BREAKER_WINDOW_CALLS": str(WINDOW_CALLS),
+        "CATALOG_BREAKER_MINIMUM_CALLS": str(MINIMUM_CALLS),
         "CATALOG_BREAKER_RESET_MS": str(RESET_MS),
         # Load shedding has its own test; on a busy CI machine its 503s must not stand in for
         # the circuit's.
         "OVERLOAD_MAX_EVENT_LOOP_DELAY_MS": "5000",
+        # The test reads readiness right after the circuit changes, within a cache period.
+        "READINESS_CACHE_MS": "0",
     }
     with preset_service(preset, label="outbound-resilience", env=env) as service:
         yield service
@@ -154,6 +173,11 @@ def test_a_hanging_catalog_times_out_opens_the_circuit_and_a_half_open_probe_rec
 
     assert statuses == [504] * FAILURE_THRESHOLD, [r.body for r, _ in timed_out]
     assert all(r.json()["type"] == "urn:problem-type:upstream-timeout" for r, _ in timed_out)
+    # The answer keeps our timeout and retries to itself; the log has them.
+    assert all(str(TIMEOUT_MS) not in r.json()["detail"] for r, _ in timed_out)
+    assert all("attempt" not in r.json()["detail"] for r, _ in timed_out)
+    logged = wait_for_log_line(running, lambda line: line.get("msg") == "catalog call timed out")
+    assert (logged["timeoutMs"], logged["attempts"]) == (TIMEOUT_MS, ATTEMPTS)
     assert hits_when_opened == 1 + FAILURE_THRESHOLD * ATTEMPTS
     for latency in latencies:
         assert TIMEOUT_MS * ATTEMPTS <= latency < TIMEOUT_MS * ATTEMPTS + MAX_BACKOFF_MS + 400
@@ -180,8 +204,13 @@ def test_a_hanging_catalog_times_out_opens_the_circuit_and_a_half_open_probe_rec
     assert slowest < TIMEOUT_MS
     assert catalog.hits == hits_when_opened
     assert ready.status == 200, ready.body
-    assert ready.json()["checks"]["catalog"]["status"] == "failed"
-    assert "circuit open" in ready.json()["checks"]["catalog"]["error"]
+    # In production the body names the check and its state; the reason is in the log.
+    assert ready.json()["checks"]["catalog"] == {"status": "failed"}
+    failing = wait_for_log_line(
+        running,
+        lambda line: (line.get("msg"), line.get("check")) == ("readiness check failing", "catalog"),
+    )
+    assert "circuit open" in failing["error"]
     assert state_while_open == 2
 
     # Recovered upstream: after the reset time one half-open probe closes the circuit.
@@ -200,3 +229,30 @@ def test_a_hanging_catalog_times_out_opens_the_circuit_and_a_half_open_probe_rec
     assert catalog.hits == hits_before_probe + 2
     assert ready_after.json()["checks"]["catalog"]["status"] == "ok"
     assert circuit_state(running) == 0
+
+
+def test_a_few_failing_skus_and_refused_requests_leave_the_circuit_closed_for_everyone(
+    booted: BootedPreset, catalog: FakeCatalog
+) -> None:
+    running, auth = booted.service, booted.headers
+    product_path = f"/products/{PRODUCT['sku']}"
+    catalog.switch("healthy")
+    # Whatever the test before left: past the reset time the first call is a probe that closes it.
+    time.sleep(RESET_MS / 1000 + 0.05)
+    healthy = [timed_get(running, product_path, auth)[0].status for _ in range(WINDOW_CALLS)]
+
+    # Before: 3 (the old CATALOG_BREAKER_FAILURE_THRESHOLD here) of these opened the circuit.
+    broken = [timed_get(running, f"{BROKEN_PREFIX}{n}", auth)[0] for n in range(MINIMUM_CALLS)]
+    refused = [timed_get(running, f"{REFUSED_PREFIX}{n}", auth)[0] for n in range(WINDOW_CALLS)]
+    state = circuit_state(running)
+    after, _ = timed_get(running, product_path, auth)
+    record_figure(
+        "outbound: circuit state after 4 failing SKUs among 10 good reads and 10 refused requests",
+        state,
+    )
+
+    assert healthy == [200] * WINDOW_CALLS
+    assert [response.status for response in broken] == [502] * MINIMUM_CALLS
+    assert [response.status for response in refused] == [502] * WINDOW_CALLS
+    assert state == 0
+    assert after.status == 200, after.body

@@ -117,6 +117,7 @@ def expected_dependencies(answers: dict[str, Any]) -> set[str]:
         "swagger-ui-dist": answers["api_docs"],
         "amqplib": answers["queue"] == "rabbitmq",
         "bullmq": answers["queue"] == "bullmq",
+        "cockatiel": answers["http_client"],
         "ioredis": answers["cache"] == "redis" or answers["queue"] == "bullmq",
         "jose": answers["auth"] == "jwt",
         "kysely": answers["database"] == "postgres",
