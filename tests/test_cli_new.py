@@ -132,11 +132,12 @@ def test_data_values_are_parsed_as_yaml_lists_and_numbers(run_cli: RunCli, tmp_p
 @pytest.mark.parametrize(
     ("pair", "expected"),
     [
-        ("http_port=70000", "between 1 and 65535"),
-        ("http_port=0", "between 1 and 65535"),
-        ("project_slug=Bad_Name", "lowercase letters, digits and '-'"),
+        ("http_port=70000", "a whole number from 1 to 65535 (got 70000)"),
+        ("http_port=0", "a whole number from 1 to 65535 (got 0)"),
+        ("project_slug=Bad_Name", "takes only a-z, 0-9 and '-', starts with a letter"),
+        ("project_slug=x", "at least 2 characters"),
         ("project_slug=http", "reserved"),
-        ("project_name={{ 7*7 }}", "template syntax"),
+        ("project_name={{ 7*7 }}", "Jinja delimiters: {{ }} {% %} {# #}"),
         ("database=mysql", "database"),
     ],
 )

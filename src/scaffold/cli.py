@@ -11,7 +11,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 
 import scaffold
-from scaffold.errors import NoTerminalError, ScaffoldError
+from scaffold.errors import GenerationInterrupted, NoTerminalError, ScaffoldError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -41,6 +41,11 @@ def user_errors(command: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
+        except GenerationInterrupted as error:
+            from scaffold.console import print_notice
+
+            print_notice(error.message)
+            raise typer.Exit(error.exit_code) from None
         except ScaffoldError as error:
             from scaffold.console import print_error
 
@@ -163,7 +168,10 @@ def new(
         )
         return
     console.print_tree(
-        result.destination, result.files, title=f"Created {len(result.files)} files."
+        result.destination,
+        result.files,
+        title=f"Created {len(result.files)} files (`scaffold new --pretend` lists every one).",
+        collapsed=True,
     )
     if outcome.install_seconds is not None:
         console.print_info(f"Installed npm dependencies in {outcome.install_seconds:.1f} s.")
@@ -187,11 +195,22 @@ def _confirm_before_writing(rendered: Any) -> bool:
     from scaffold.template_source import find_template_source
 
     questions = load_questions(find_template_source().copier_yml)
+    # The tree first, then the answers right above the prompt: in an 80x24 terminal the answers
+    # are what is on screen when the question is asked.
+    console.print_tree(rendered.destination, rendered.files, title="", collapsed=True)
     console.print_summary(rendered.answers, questions)
-    console.print_tree(rendered.destination, rendered.files, title="")
     return typer.confirm(
-        f"Write these {len(rendered.files)} files to {rendered.destination}?", default=True
+        f"Write these {len(rendered.files)} files to {_shown(rendered.destination)}?",
+        default=True,
     )
+
+
+def _shown(path: Path) -> str:
+    """A path as the user typed it: relative to the working directory when it is inside it."""
+    try:
+        return f"./{path.relative_to(Path.cwd())}"
+    except ValueError:
+        return str(path)
 
 
 @app.command(epilog="Example: scaffold new orders --preset api")

@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.console import Console, Group
 from rich.live import Live
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.spinner import Spinner
@@ -30,34 +31,63 @@ def print_error(message: str) -> None:
     error_console.print(f"[bold red]Error:[/] [red]{_escape(message)}[/]")
 
 
+def print_notice(message: str) -> None:
+    """One yellow line on stderr: something stopped, and what is left to do."""
+    error_console.print(f"[yellow]{_escape(message)}[/]")
+
+
 def print_info(message: str) -> None:
-    """A plain line of information."""
-    console.print(message)
+    """A plain line of information (printed as text: brackets in it are not markup)."""
+    console.print(_escape(message))
 
 
 def print_summary(answers: Mapping[str, Any], questions: Sequence[Question]) -> None:
-    """The answers a project is about to be generated from."""
-    table = Table(title="Your answers", show_header=True, header_style="bold")
-    table.add_column("question")
-    table.add_column("answer")
+    """The answers a project is about to be generated from: one line each, no frame.
+
+    Compact so that, printed right above the confirmation prompt, every answer is on screen in
+    an 80x24 terminal.
+    """
+    table = Table(box=None, show_header=False, padding=(0, 1, 0, 2))
+    table.add_column("question", style="bold", no_wrap=True)
+    table.add_column("answer", overflow="fold")
     for question in questions:
         if question.asked and question.name in answers:
-            table.add_row(question.name, _format_answer(answers[question.name]))
+            table.add_row(_escape(question.name), _escape(_format_answer(answers[question.name])))
+    console.print("[bold]Your answers[/]")
     console.print(table)
 
 
-def print_tree(root: Path, files: Sequence[Path], *, title: str) -> None:
-    """A tree of relative file paths under `root`."""
+def print_tree(root: Path, files: Sequence[Path], *, title: str, collapsed: bool = False) -> None:
+    """A tree of relative file paths under `root`.
+
+    Collapsed, each top-level folder is one line with the number of files under it; otherwise
+    every file is listed.
+    """
     tree = Tree(f"[bold]{_escape(str(root))}[/]")
-    nodes: dict[Path, Tree] = {Path(): tree}
-    for file in files:
-        for depth in range(1, len(file.parts)):
-            folder = Path(*file.parts[:depth])
-            if folder not in nodes:
-                nodes[folder] = nodes[folder.parent].add(f"[bold blue]{_escape(folder.name)}/[/]")
-        nodes[file.parent].add(_escape(file.name))
+    if collapsed:
+        counts: dict[str, int] = {}
+        for file in files:
+            if len(file.parts) > 1:
+                counts[file.parts[0]] = counts.get(file.parts[0], 0) + 1
+        for top, count in sorted(counts.items()):
+            noun = "file" if count == 1 else "files"
+            tree.add(f"[bold blue]{_escape(top)}/[/] ({count} {noun})")
+        for file in files:
+            if len(file.parts) == 1:
+                tree.add(_escape(file.name))
+    else:
+        nodes: dict[Path, Tree] = {Path(): tree}
+        for file in files:
+            for depth in range(1, len(file.parts)):
+                folder = Path(*file.parts[:depth])
+                if folder not in nodes:
+                    nodes[folder] = nodes[folder.parent].add(
+                        f"[bold blue]{_escape(folder.name)}/[/]"
+                    )
+            nodes[file.parent].add(_escape(file.name))
     console.print(tree)
-    console.print(title)
+    if title:
+        console.print(_escape(title))
 
 
 def print_next_steps(
@@ -79,7 +109,9 @@ def print_next_steps(
     if "compose" in (answers.get("deploy") or []):
         steps.append("docker compose up --build     # the service and its dependencies")
     console.print(
-        Panel("\n".join(steps), title="Next steps", title_align="left", border_style="green")
+        Panel(
+            _escape("\n".join(steps)), title="Next steps", title_align="left", border_style="green"
+        )
     )
 
 
@@ -94,7 +126,9 @@ def presets_table(presets: Sequence[Preset]) -> None:
             for key, value in preset.answers.items()
             if key != "project_name"
         )
-        table.add_row(f"[bold]{preset.name}[/]", _escape(preset.description), _escape(answers))
+        table.add_row(
+            f"[bold]{_escape(preset.name)}[/]", _escape(preset.description), _escape(answers)
+        )
     console.print(table)
 
 
@@ -245,4 +279,5 @@ def _format_answer(value: Any) -> str:
 
 
 def _escape(text: str) -> str:
-    return text.replace("[", "\\[")
+    """User text as literal text, never Rich markup (`[metrics, tracing]` stays visible)."""
+    return escape(text)

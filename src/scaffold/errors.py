@@ -48,3 +48,12 @@ class InstallError(ScaffoldError):
 
 class NoTerminalError(ScaffoldError):
     """Questions would have to be asked, but there is no terminal to ask them in."""
+
+
+class GenerationInterrupted(ScaffoldError):  # noqa: N818 - it is not an error of the user's
+    """Ctrl-C stopped `scaffold new`: nothing was written, or a complete project was left.
+
+    Its message says which, and what is left to do; the exit code is 130, as for any Ctrl-C.
+    """
+
+    exit_code = 130

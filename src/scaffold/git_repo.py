@@ -35,6 +35,14 @@ def init_repository(project: Path, *, message: str) -> bool:
     return True
 
 
+def amend_initial_commit(project: Path, *, paths: list[str]) -> None:
+    """Add `paths` (e.g. the lockfile npm install wrote) to the project's first commit."""
+    git = find_git()
+    _git(git, project, "add", "--", *paths)
+    identity = () if _has_identity(git, project) else _FALLBACK_IDENTITY
+    _git(git, project, *identity, "commit", "--quiet", "--no-verify", "--amend", "--no-edit")
+
+
 def _has_identity(git: str, project: Path) -> bool:
     probe = subprocess.run(
         [git, "var", "GIT_COMMITTER_IDENT"], cwd=project, capture_output=True, check=False
@@ -43,8 +51,14 @@ def _has_identity(git: str, project: Path) -> bool:
 
 
 def _git(git: str, project: Path, *args: str) -> None:
+    # Its own session: a Ctrl-C in the terminal never stops git halfway through a commit.
     completed = subprocess.run(
-        [git, *args], cwd=project, capture_output=True, text=True, check=False
+        [git, *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        start_new_session=True,
     )
     if completed.returncode != 0:
         detail = (completed.stderr or completed.stdout).strip()

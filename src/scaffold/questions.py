@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from scaffold.errors import AnswersFileError, UnknownQuestionError
+from scaffold.errors import AnswersFileError, InvalidAnswerError, UnknownQuestionError
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,45 @@ def check_known(answers: Mapping[str, Any], questions: Iterable[Question], *, or
         if not question.asked:
             msg = f"'{key}' in {origin} is derived from other answers and cannot be set."
             raise UnknownQuestionError(msg)
+
+
+TYPE_RULES = {
+    "int": "is not a whole number: type digits only",
+    "float": "is not a number: type digits, optionally with a decimal point",
+    "json": "is not valid JSON",
+    "yaml": "is not valid YAML",
+}
+
+
+def type_mismatch(question: Question, answer: object) -> str | None:
+    """Why `answer` cannot be read as the question's number type (the rule it broke), or None."""
+    if question.type not in ("int", "float") or question.multiselect:
+        return None
+    if isinstance(answer, int) and not isinstance(answer, bool):
+        return None
+    if question.type == "float" and isinstance(answer, float):
+        return None
+    if not isinstance(answer, bool):
+        try:
+            (int if question.type == "int" else float)(str(answer).strip())
+        except ValueError:
+            pass
+        else:
+            return None
+    text = str(answer)
+    shown = text if len(text) <= 20 else f"{text[:19]}…"
+    return f"'{shown}' {TYPE_RULES[question.type]}."
+
+
+def check_types(answers: Mapping[str, Any], questions: Iterable[Question]) -> None:
+    """Refuse answers that are not of their question's type, naming the question and the rule."""
+    by_name = {question.name: question for question in questions}
+    for key, value in answers.items():
+        question = by_name.get(key)
+        problem = type_mismatch(question, value) if question is not None else None
+        if problem:
+            msg = f"Invalid answer for '{key}': {problem}"
+            raise InvalidAnswerError(msg)
 
 
 def _first_line(error: Exception) -> str:

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
+import threading
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from scaffold.checkout import clean_template_copy
 from scaffold.errors import DestinationError, InvalidAnswerError, ScaffoldError
-from scaffold.questions import check_known, load_questions
+from scaffold.prompts import readable_prompts
+from scaffold.questions import check_known, check_types, load_questions
 from scaffold.template_source import TemplateSource, find_template_source
 
 ANSWERS_FILE = ".copier-answers.yml"
@@ -32,6 +37,7 @@ class RenderResult:
     answers: dict[str, Any]
     files: list[Path]
     written: bool
+    prepared: bool = False
 
 
 def render_project(
@@ -42,15 +48,23 @@ def render_project(
     force: bool = False,
     pretend: bool = False,
     confirm: Callable[[RenderResult], bool] | None = None,
+    prepare: Callable[[Path], None] | None = None,
+    on_written: Callable[[RenderResult], None] | None = None,
     source: TemplateSource | None = None,
 ) -> RenderResult:
     """Render the template into `destination` (default: a directory named after the slug).
 
     `answers` pre-answer questions; the rest take their defaults, or are asked when `interactive`.
-    `confirm` sees the rendered result before anything is written and may refuse it.
+    `confirm` sees the rendered result before anything is written and may refuse it. `prepare`
+    runs on the finished project while it is still staged (e.g. its first git commit), when the
+    destination is new, so the project appears complete in one rename; `RenderResult.prepared`
+    says whether it ran. `on_written` learns of the written project before a Ctrl-C that came
+    during the final move is raised.
     """
     source = source or find_template_source()
-    check_known(answers, load_questions(source.copier_yml), origin="the answers")
+    questions = load_questions(source.copier_yml)
+    check_known(answers, questions, origin="the answers")
+    check_types(answers, questions)
     if destination is not None:
         destination = destination.expanduser().resolve()
         _check_destination(destination, force=force)
@@ -78,10 +92,21 @@ def render_project(
         if confirm is not None and not confirm(rendered):
             msg = "Cancelled: nothing was written."
             raise ScaffoldError(msg)
-        _move_into_place(staging, destination)
-        return RenderResult(
-            destination=destination, answers=rendered.answers, files=rendered.files, written=True
+        fresh = _is_missing_or_empty(destination)
+        if prepare is not None and fresh:
+            prepare(staging)
+        written = RenderResult(
+            destination=destination,
+            answers=rendered.answers,
+            files=rendered.files,
+            written=True,
+            prepared=prepare is not None and fresh,
         )
+        with interruptions_deferred():  # the project is in place and known to be, or not there
+            _move_into_place(staging, destination)
+            if on_written is not None:
+                on_written(written)
+        return written
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -124,9 +149,16 @@ def _run_copier(
     from copier import run_copy  # imported here: copier is slow to import and --help needs none
 
     src_path, vcs_ref = source.copier_source()
-    with warnings.catch_warnings():
+    with ExitStack() as stack:
+        if source.bundle is None and source.is_git_repository:
+            # A development checkout: copier gets its HEAD plus the template's uncommitted
+            # changes, never a generated project or other repository lying in the checkout.
+            src_path = str(stack.enter_context(clean_template_copy(source.root)))
+        if interactive:
+            stack.enter_context(readable_prompts())
         # Rendering from a source checkout with uncommitted changes is the normal development
         # case; copier includes those changes, which is what we want.
+        stack.enter_context(warnings.catch_warnings())
         warnings.filterwarnings("ignore", message=".*[Dd]irty.*")
         try:
             run_copy(
@@ -140,6 +172,19 @@ def _run_copier(
             )
         except ValueError as error:
             raise InvalidAnswerError(_copier_validation_message(error)) from error
+    if src_path != source.copier_source()[0]:
+        _record_source(staging, source.root)
+
+
+def _record_source(staging: Path, root: Path) -> None:
+    """Record the checkout, not its temporary clean copy, as the template the project came from."""
+    answers_file = staging / ANSWERS_FILE
+    lines = answers_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    recorded = yaml.safe_dump({"_src_path": str(root)}, default_flow_style=False)
+    answers_file.write_text(
+        "".join(recorded if line.startswith("_src_path:") else line for line in lines),
+        encoding="utf-8",
+    )
 
 
 def _copier_validation_message(error: ValueError) -> str:
@@ -154,6 +199,26 @@ def _copier_validation_message(error: ValueError) -> str:
 def _read_answers(staging: Path) -> dict[str, Any]:
     data = yaml.safe_load((staging / ANSWERS_FILE).read_text(encoding="utf-8")) or {}
     return {key: value for key, value in data.items() if not str(key).startswith("_")}
+
+
+def _is_missing_or_empty(destination: Path) -> bool:
+    return not destination.exists() or (destination.is_dir() and not any(destination.iterdir()))
+
+
+@contextmanager
+def interruptions_deferred() -> Iterator[None]:
+    """A Ctrl-C inside the block is raised when it ends, not halfway through it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, _frame: received.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received:
+            raise KeyboardInterrupt
 
 
 def _move_into_place(staging: Path, destination: Path) -> None:
