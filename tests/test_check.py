@@ -103,6 +103,10 @@ def test_a_healthy_project_passes_every_npm_and_server_step(tiny_project: Path) 
         "boot": "passed",
         "drain": "passed",
     }
+    summaries = {step.name: step.summary for step in report.steps}
+    assert summaries["lint"] == "0 problems"
+    assert summaries["test"] == "1 passed"
+    assert not any(summary.startswith("npm ") for summary in summaries.values()), summaries
 
 
 def with_migrations(project: Path, migrate: str) -> None:
@@ -146,6 +150,26 @@ def test_when_the_project_has_migrations_then_they_are_applied_to_the_boot_datab
     assert by_name["boot"].status == "passed", by_name["boot"].detail
 
 
+def test_an_env_file_replaces_the_example_values_and_the_environment_wins_over_both(
+    tiny_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_migrations(
+        tiny_project,
+        "node -e \"require('fs').writeFileSync('migrated', "
+        "process.env.DATABASE_URL + ' ' + process.env.LOG_LEVEL)\"",
+    )
+    dot_env = tiny_project / ".env"
+    dot_env.write_text("DATABASE_URL=postgres://u:pw@from-dot-env:5432/dev\nLOG_LEVEL=debug\n")
+    monkeypatch.setenv("LOG_LEVEL", "warn")
+
+    report = check_project(
+        tiny_project, steps=["install", "build", "migrate", "boot"], env_file=dot_env
+    )
+
+    assert [step.status for step in report.steps] == ["passed"] * 4, report.to_json()
+    assert (tiny_project / "migrated").read_text() == "postgres://u:pw@from-dot-env:5432/dev warn"
+
+
 def test_when_migrations_fail_then_boot_and_drain_are_skipped_with_the_cause(
     tiny_project: Path,
 ) -> None:
@@ -160,6 +184,8 @@ def test_when_migrations_fail_then_boot_and_drain_are_skipped_with_the_cause(
     by_name = {step.name: step for step in report.steps}
     assert by_name["migrate"].status == "failed"
     assert "relation orders already exists" in by_name["migrate"].detail
+    assert "DATABASE_URL: host from-the-example, database app" in by_name["migrate"].detail
+    assert by_name["migrate"].summary == "failed against host from-the-example, database app"
     assert (by_name["boot"].status, by_name["boot"].detail) == (
         "skipped",
         "skipped: migrate failed",

@@ -302,7 +302,20 @@ def check(
     ] = None,
     junit: Annotated[
         Path | None,
-        typer.Option("--junit", metavar="FILE", help="Write a JUnit XML report to FILE."),
+        typer.Option(
+            "--junit",
+            metavar="FILE",
+            help="Write a JUnit XML report to FILE (inside the project: kept out of git status).",
+        ),
+    ] = None,
+    env_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--env-file",
+            metavar="FILE",
+            help="Variables for migrate, boot and drain, e.g. your .env (over .env.example; "
+            "variables set in the environment win).",
+        ),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON instead of a table.")
@@ -318,20 +331,24 @@ def check(
     workflows, gitlab-ci, compose, manifests. Exit code 1 when any step fails.
     """
     from scaffold import console
-    from scaffold.check import check_project, select_steps
+    from scaffold.check import check_project, select_steps, write_report
 
     steps = select_steps(only=only or (), skip=skip or ())
     if as_json:
-        report = check_project(project, steps=steps)
+        report = check_project(project, steps=steps, env_file=env_file)
         typer.echo(report.to_json())
     else:
         with console.CheckProgress(project.resolve()) as progress:
             report = check_project(
-                project, steps=steps, on_step=progress.start, on_result=progress.finish
+                project,
+                steps=steps,
+                env_file=env_file,
+                on_step=progress.start,
+                on_result=progress.finish,
             )
         console.print_check_failures(report)
     if junit is not None:
-        junit.write_text(report.to_junit(), encoding="utf-8")
+        write_report(project, junit, report.to_junit())
     if not report.ok:
         raise typer.Exit(1)
 

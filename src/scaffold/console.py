@@ -205,33 +205,47 @@ _STATUS_STYLE = {"passed": "green", "failed": "bold red", "skipped": "yellow"}
 
 
 class CheckProgress:
-    """A live table of `scaffold check` steps, a spinner on the one running."""
+    """The table of `scaffold check` steps.
+
+    In a terminal it is live, with a spinner on the running step; otherwise it is printed once
+    when done, so a CI log gets whole lines, never a redrawn table glued to the next line.
+    """
 
     def __init__(self, project: Path) -> None:
         self.project = project
         self.results: list[StepResult] = []
         self.current: str | None = None
-        self._live = Live(self._render(), console=console, refresh_per_second=8, transient=False)
+        self._live = (
+            Live(self._render(), console=console, refresh_per_second=8, transient=False)
+            if console.is_terminal
+            else None
+        )
 
     def __enter__(self) -> CheckProgress:
-        self._live.__enter__()
+        if self._live is not None:
+            self._live.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.current = None
+        if self._live is None:
+            console.print(self._render())
+            return
         self._live.update(self._render())
         self._live.__exit__(None, None, None)
 
     def start(self, step: str) -> None:
         """Show a step as running."""
         self.current = step
-        self._live.update(self._render())
+        if self._live is not None:
+            self._live.update(self._render())
 
     def finish(self, result: StepResult) -> None:
         """Show a step's outcome."""
         self.results.append(result)
         self.current = None
-        self._live.update(self._render())
+        if self._live is not None:
+            self._live.update(self._render())
 
     def _render(self) -> Group:
         table = Table(title=f"scaffold check {_escape(str(self.project))}", header_style="bold")
@@ -239,9 +253,7 @@ class CheckProgress:
             table.add_column(column)
         for result in self.results:
             style = _STATUS_STYLE[result.status]
-            detail = result.detail.splitlines()[-1] if result.detail else ""
-            if result.status == "failed":
-                detail = "see below"
+            detail = "see below" if result.status == "failed" else result.headline
             table.add_row(
                 result.name,
                 f"[{style}]{result.status}[/]",

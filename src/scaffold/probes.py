@@ -53,21 +53,23 @@ def real_node(env: Mapping[str, str]) -> str:
     return completed.stdout.strip()
 
 
-def service_environment(project: Path, overrides: Mapping[str, str]) -> dict[str, str]:
-    """`.env.example` values, overridden by the environment for the same names, then overrides."""
+def read_env_file(path: Path) -> dict[str, str]:
+    """`NAME=value` lines of a dotenv file (quotes around a value removed); {} if it is missing."""
     values: dict[str, str] = {}
-    example = project / ".env.example"
-    if example.is_file():
-        for line in example.read_text(encoding="utf-8").splitlines():
-            stripped = line.strip()
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            stripped = line.strip().removeprefix("export ")
             if stripped and not stripped.startswith("#") and "=" in stripped:
                 key, _, value = stripped.partition("=")
                 values[key.strip()] = value.strip().strip("\"'")
-    environment = dict(os.environ)
-    for key in values:
-        if key in environment:
-            values[key] = environment[key]
-    environment.update(values)
+    return values
+
+
+def service_environment(
+    defaults: Mapping[str, str], overrides: Mapping[str, str]
+) -> dict[str, str]:
+    """The environment, with `defaults` for the names it does not set, then `overrides`."""
+    environment = {**defaults, **os.environ}
     environment.update(overrides)
     return environment
 
