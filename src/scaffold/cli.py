@@ -199,10 +199,13 @@ def _confirm_before_writing(rendered: Any) -> bool:
     # are what is on screen when the question is asked.
     console.print_tree(rendered.destination, rendered.files, title="", collapsed=True)
     console.print_summary(rendered.answers, questions)
-    return typer.confirm(
-        f"Write these {len(rendered.files)} files to {_shown(rendered.destination)}?",
-        default=True,
-    )
+    try:
+        return typer.confirm(
+            f"Write these {len(rendered.files)} files to {_shown(rendered.destination)}?",
+            default=True,
+        )
+    except typer.Abort:  # Ctrl-C (or end of input) at the prompt: like Ctrl-C anywhere else
+        raise KeyboardInterrupt from None
 
 
 def _shown(path: Path) -> str:
