@@ -46,7 +46,9 @@ def alive(pid: int) -> bool:
     return "Z" not in state.split()[1]
 
 
-def interrupt_new(tmp_path: Path, template: Path, *, when: str, delay: float = 0) -> Interrupted:
+def interrupt_new(
+    tmp_path: Path, template: Path, *, when: str, delay: float = 0, sig: int = signal.SIGINT
+) -> Interrupted:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     npm = bin_dir / "npm"
@@ -77,7 +79,7 @@ def interrupt_new(tmp_path: Path, template: Path, *, when: str, delay: float = 0
         time.sleep(0.02)
     time.sleep(delay)
     assert process.poll() is None, "scaffold new ended before it could be interrupted"
-    process.send_signal(signal.SIGINT)
+    process.send_signal(sig)
     _, stderr = process.communicate(timeout=30)
     npm_pid = int(pid_file.read_text()) if pid_file.exists() else None
     return Interrupted(process.returncode, " ".join(stderr.split()), parent, npm_pid)
@@ -124,6 +126,17 @@ def test_when_interrupted_during_npm_install_then_the_project_is_committed_and_n
     tmp_path: Path, template_copy: Path
 ) -> None:
     run = interrupt_new(tmp_path, template_copy, when="installing", delay=0.3)
+
+    assert_nothing_or_a_complete_committed_project(run)
+    assert (run.parent / "svc").is_dir()
+    assert run.npm_pid is not None
+    assert not alive(run.npm_pid), "npm was left running"
+
+
+def test_a_sigterm_during_npm_install_is_handled_like_ctrl_c(
+    tmp_path: Path, template_copy: Path
+) -> None:
+    run = interrupt_new(tmp_path, template_copy, when="installing", sig=signal.SIGTERM)
 
     assert_nothing_or_a_complete_committed_project(run)
     assert (run.parent / "svc").is_dir()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -153,11 +154,17 @@ def new(
         git=git,
         install=install,
     )
-    outcome = generate_project(
-        options,
-        confirm=_confirm_before_writing if options.interactive else None,
-        installing=lambda: console.spinner("Installing npm dependencies (npm install)"),
-    )
+    # A SIGTERM (a closed terminal, a cancelled CI job) ends it like Ctrl-C: nothing is left
+    # half-written.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        outcome = generate_project(
+            options,
+            confirm=_confirm_before_writing if options.interactive else None,
+            installing=lambda: console.spinner("Installing npm dependencies (npm install)"),
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     result = outcome.render
     cwd = Path.cwd()
     if not result.written:
@@ -189,6 +196,10 @@ def new(
     )
 
 
+def _interrupt(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _confirm_before_writing(rendered: Any) -> bool:
     from scaffold import console
     from scaffold.questions import load_questions
@@ -205,6 +216,7 @@ def _confirm_before_writing(rendered: Any) -> bool:
             default=True,
         )
     except typer.Abort:  # Ctrl-C (or end of input) at the prompt: like Ctrl-C anywhere else
+        typer.echo(err=True)  # end the prompt's line
         raise KeyboardInterrupt from None
 
 
