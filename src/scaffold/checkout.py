@@ -24,14 +24,17 @@ from pathlib import Path
 import yaml
 
 from scaffold.errors import ScaffoldError
+from scaffold.interrupts import interruptions_deferred
 
 
 @contextmanager
 def clean_template_copy(root: Path) -> Iterator[Path]:
     """A temporary git repository holding what copier should render from `root`; removed after."""
-    scratch = Path(tempfile.mkdtemp(prefix="scaffold-template-"))
-    copy = scratch / root.name
+    scratch: Path | None = None
     try:
+        with interruptions_deferred():
+            scratch = Path(tempfile.mkdtemp(prefix="scaffold-template-"))
+        copy = scratch / root.name
         head = _git(root, "rev-parse", "HEAD")
         _git(scratch, "clone", "--quiet", "--no-checkout", "--shared", "--", str(root), str(copy))
         _git(copy, "checkout", "--quiet", "-B", "scaffold-render", head)
@@ -44,7 +47,8 @@ def clean_template_copy(root: Path) -> Iterator[Path]:
                 target.unlink(missing_ok=True)
         yield copy
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _subdirectory(root: Path) -> str:

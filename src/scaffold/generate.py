@@ -13,10 +13,11 @@ from typing import Any
 from scaffold import __version__
 from scaffold.errors import GenerationInterrupted, InstallError
 from scaffold.git_repo import amend_initial_commit, find_git, init_repository
+from scaffold.interrupts import interruptions_deferred
 from scaffold.npm import find_npm, npm_install, require_npm
 from scaffold.presets import load_preset
 from scaffold.questions import check_known, load_answers_file, load_questions, parse_data_pairs
-from scaffold.render import RenderResult, interruptions_deferred, render_project
+from scaffold.render import RenderResult, render_project
 from scaffold.template_source import find_template_source
 
 
@@ -124,7 +125,9 @@ def generate_project(
                     amend_initial_commit(rendered.destination, paths=lockfiles)
                 progress.installed = install_seconds is not None
     except KeyboardInterrupt:
-        raise progress.interrupted() from None
+        with interruptions_deferred():  # a second Ctrl-C does not stop the clean-up
+            interrupted = progress.interrupted()
+        raise interrupted from None
     return GenerateOutcome(
         render=rendered,
         install_seconds=install_seconds,

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import tempfile
-import threading
 import warnings
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import yaml
 
 from scaffold.checkout import clean_template_copy
 from scaffold.errors import DestinationError, InvalidAnswerError, ScaffoldError
+from scaffold.interrupts import interruptions_deferred
 from scaffold.prompts import readable_prompts
 from scaffold.questions import check_known, check_types, load_questions
 from scaffold.template_source import TemplateSource, find_template_source
@@ -71,9 +70,13 @@ def render_project(
     planned = destination or Path.cwd().resolve() / "project"
 
     staging_parent = None if pretend else _staging_parent(planned)
-    staging = Path(tempfile.mkdtemp(prefix=f".{planned.name}.scaffold-", dir=staging_parent))
-    staging.chmod(0o777 & ~_current_umask())  # mkdtemp makes it private; the project is not
+    staging: Path | None = None
     try:
+        with interruptions_deferred():  # the staging folder exists only once it is known
+            staging = Path(
+                tempfile.mkdtemp(prefix=f".{planned.name}.scaffold-", dir=staging_parent)
+            )
+            staging.chmod(0o777 & ~_current_umask())  # mkdtemp makes it private; not the project
         _run_copier(source, staging, answers=answers, interactive=interactive)
         answered = _read_answers(staging)
         if destination is None:
@@ -108,7 +111,9 @@ def render_project(
                 on_written(written)
         return written
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            with interruptions_deferred():  # a second Ctrl-C does not leave half a folder
+                shutil.rmtree(staging, ignore_errors=True)
 
 
 def _current_umask() -> int:
@@ -203,22 +208,6 @@ def _read_answers(staging: Path) -> dict[str, Any]:
 
 def _is_missing_or_empty(destination: Path) -> bool:
     return not destination.exists() or (destination.is_dir() and not any(destination.iterdir()))
-
-
-@contextmanager
-def interruptions_deferred() -> Iterator[None]:
-    """A Ctrl-C inside the block is raised when it ends, not halfway through it."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda number, _frame: received.append(number))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if received:
-            raise KeyboardInterrupt
 
 
 def _move_into_place(staging: Path, destination: Path) -> None:
