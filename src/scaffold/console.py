@@ -33,7 +33,7 @@ def print_error(message: str) -> None:
 
 def print_notice(message: str) -> None:
     """One yellow line on stderr: something stopped, and what is left to do."""
-    error_console.print(f"[yellow]{_escape(message)}[/]")
+    error_console.print(f"[yellow]{_escape(message)}[/]", soft_wrap=True)
 
 
 def print_info(message: str) -> None:
