@@ -408,7 +408,8 @@ def service_environment(
     """Env for `node dist/server.js`: .env.example, the real servers, production, a free port."""
     env = read_env_example(project)
     env.update(servers)
-    env.pop("JWT_JWKS_URL", None)
+    for key_source in ("JWT_JWKS_URL", "JWT_PUBLIC_KEY_FILE"):
+        env.pop(key_source, None)
     env.update(
         {
             "NODE_ENV": "production",

@@ -312,14 +312,19 @@ def test_image_runs_compiled_code_as_numeric_non_root_user_with_a_liveness_healt
     preload = ["--import", "./dist/instrumentation.js"] if a.has_tracing else []
     command = ["node", "--max-semi-space-size=4", *preload, "dist/server.js"]
     assert json.loads(cmd[0].removeprefix("CMD ")) == command
-    assert json.loads(project.read("package.json"))["scripts"]["start"] == " ".join(command)
+    # `npm start` reads a developer's .env when there is one; the image never depends on it.
+    start = json.loads(project.read("package.json"))["scripts"]["start"].split()
+    assert start == [command[0], "--env-file-if-exists=.env", *command[1:]]
+    assert "--env-file" not in dockerfile
     assert f"EXPOSE {a.http_port}" in instructions
 
 
 @combos(has_worker)
 def test_the_worker_starts_with_the_same_node_flags_wherever_it_runs(project: Rendered) -> None:
-    start_worker = json.loads(project.read("package.json"))["scripts"]["start:worker"]
-    npm_command = start_worker.split()
+    start_worker = json.loads(project.read("package.json"))["scripts"]["start:worker"].split()
+    # Like `npm start`, it reads a developer's .env; containers get their variables otherwise.
+    assert start_worker[1] == "--env-file-if-exists=.env"
+    npm_command = [start_worker[0], *start_worker[2:]]
     commands = {"npm run start:worker": npm_command}
     if project.answers.has_compose:
         services = project.yaml("compose.yaml")["services"]
@@ -621,10 +626,12 @@ def test_docs_and_pipelines_call_only_npm_scripts_of_the_contract(project: Rende
         allowed.add("start:worker")
     if a["database"] == "postgres":
         allowed.add("migrate")
+    if a["auth"] == "jwt":
+        allowed.add("token")
     called = {
         match
         for path in delivery_files(project)
-        for match in re.findall(r"npm run ([\w:-]+)", path.read_text(encoding="utf-8"))
+        for match in re.findall(r"npm run (?:-s )?([\w:-]+)", path.read_text(encoding="utf-8"))
     }
     assert called - allowed == set()
 
@@ -780,7 +787,7 @@ def test_readme_configuration_table_lists_exactly_the_variables_the_answers_use(
     expected.add("READINESS_CACHE_MS")
     if a["auth"] == "jwt":
         expected |= {"JWT_ISSUER", "JWT_AUDIENCE", "JWT_JWKS_URL", "JWT_PUBLIC_KEY"}
-        expected |= {"JWT_ALGORITHMS"}
+        expected |= {"JWT_PUBLIC_KEY_FILE", "JWT_ALGORITHMS"}
     if a["database"] == "postgres":
         expected.add("DATABASE_URL")
     if a.needs_redis:

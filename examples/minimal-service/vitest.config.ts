@@ -2,7 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // Integration tests need real servers: `npm run test:integration` runs them with their own
+    // configuration (vitest.integration.config.ts, where the project has them).
+    include: ['test/unit/**/*.test.ts', 'test/api/**/*.test.ts'],
     environment: 'node',
     // Tests that boot the app share nothing, so a clean module graph per file keeps them independent.
     isolate: true,
