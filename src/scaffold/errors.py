@@ -48,3 +48,11 @@ class InstallError(ScaffoldError):
 
 class NoTerminalError(ScaffoldError):
     """Questions would have to be asked, but there is no terminal to ask them in."""
+
+
+class DirtyTreeError(ScaffoldError):
+    """The project's subtree has uncommitted changes, and a command would write into it."""
+
+
+class TemplateVersionError(ScaffoldError):
+    """A template version was asked for (or recorded) that the template's history lacks."""
