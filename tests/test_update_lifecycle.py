@@ -329,6 +329,11 @@ def test_after_a_conflicted_update_the_output_says_how_to_back_out_and_it_works(
     assert "conflict docs/team-notes.md" in result.output
     assert "docs/new-in-v2.md (new)" in result.output
     assert "1 new file(s) are untracked: `git add -A` them" in result.output
+    panel = " ".join(result.output.replace("│", " ").split())
+    assert (
+        "The template also changed these files in this update; code it moved out of a "
+        "conflicted file is in one of them: docs/new-in-v2.md"
+    ) in panel
     backout = backout_command(project)
     assert f"To back out of the whole update instead: {backout}" in result.output
     subprocess.run(backout, shell=True, check=True, cwd=tmp_path)

@@ -5,7 +5,8 @@ commits below into a temporary template repository, tagged v0.0.1 … v0.0.3), t
 template is tagged v1.0.0. A project is generated with each old version, edited in every way a
 team edits (a changed line, an added file, a deleted file, a line the template also changed, a
 resource added with `scaffold add resource`), committed, and updated to v1.0.0. Every edit must
-survive; conflicts may appear only in files both sides changed; a second update changes nothing;
+survive; conflicts may appear only in files both sides changed (the deliberate one, and where
+`add resource` inserted lines where the template inserted its own); a second update changes nothing;
 the project from the oldest version then passes lint, typecheck, tests and `npm run migrate` on a
 real PostgreSQL database (one npm install, the shared npm cache).
 """
@@ -156,17 +157,17 @@ def _edit_that_line(project: Path, path: str, old: str, new: str) -> None:
             return
 
 
-def _take_the_template_side(path: Path) -> None:
-    """Resolve copier's inline conflict markers in favour of the new template version."""
-    kept, side = [], "both"
+def _resolve(path: Path, *, keep: str) -> None:
+    """Resolve copier's inline conflict markers: keep "theirs" (the template) or "both" sides."""
+    kept, side = [], "outside"
     for line in path.read_text().splitlines(keepends=True):
         if line.startswith("<<<<<<< before updating"):
             side = "ours"
         elif line.startswith("=======") and side == "ours":
             side = "theirs"
         elif line.startswith(">>>>>>> after updating"):
-            side = "both"
-        elif side in {"both", "theirs"}:
+            side = "outside"
+        elif side in {"outside", "theirs"} or keep == "both":
             kept.append(line)
     path.write_text("".join(kept))
 
@@ -207,8 +208,11 @@ def updated(history: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
         for path in set(new) - set(old) - {".copier-answers.yml"}:
             assert (project / path).is_file(), f"{tag}: the template's new {path} did not arrive"
 
+        # The deliberate conflict takes the template's line. Any other is where `add resource`
+        # inserted lines where the template inserted its own (imports at the same place): a
+        # developer keeps both.
         for path in result.conflicts:
-            _take_the_template_side(project / path)
+            _resolve(project / path, keep="theirs" if path == edits.both_changed else "both")
         commit_all(project, f"Update to {HEAD_VERSION}")
         again = update_project(project, source=source)
         assert again.up_to_date, f"{tag}: the second update changed {again.changed}"

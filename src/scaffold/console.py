@@ -143,7 +143,11 @@ def print_update(result: UpdateResult) -> None:
             "(a `git commit -am` would miss them)."
         )
     if result.conflicts:
-        moved = [path for path in result.changed if path not in result.conflicts]
+        moved = [
+            path
+            for path in result.changed
+            if path not in result.conflicts and path != ".copier-answers.yml"
+        ]
         elsewhere = (
             "\n\nThe template also changed these files in this update; code it moved out of a "
             "conflicted file is in one of them:\n  " + "\n  ".join(moved)
@@ -180,7 +184,10 @@ def _print_pretend_summary(result: UpdateResult) -> None:
     else:
         console.print("No conflicts expected. Nothing was changed (--pretend).")
     if "package.json" in result.changed:
-        console.print("package.json would change: the update refreshes package-lock.json.")
+        console.print(
+            "package.json would change: the update then refreshes package-lock.json "
+            "(or, without npm, prints the command to run)."
+        )
 
 
 def _print_lockfile(result: UpdateResult) -> None:

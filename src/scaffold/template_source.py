@@ -142,7 +142,8 @@ def _with_published_history(bundle: Path, published: Path, scratch: Path) -> Pat
         return bundle
     # Commits only the published bundle has (a newer scaffold's) are kept as branches, which
     # every clone fetches; its release tags come too unless ours has the same name.
-    refspecs = [f"{ref}:refs/heads/published-{sha[:12]}" for sha, ref in missing]
+    by_commit = {sha: ref for sha, ref in reversed(missing)}  # one ref per commit
+    refspecs = [f"{ref}:refs/heads/published-{sha[:12]}" for sha, ref in by_commit.items()]
     fetched = _git(clone, "fetch", "--quiet", str(published), *refspecs)
     _git(clone, "fetch", "--quiet", str(published), "refs/tags/*:refs/tags/*")
     merged = scratch / "template.bundle"
