@@ -368,6 +368,7 @@ def test_a_kept_compose_file_is_said_to_mount_files_that_were_removed(
 
     assert result.exit_code == 0, result.output
     assert "kept compose.yaml" in result.output
+    assert "deploy/observability/prometheus.yml (removed)" in result.output
     assert "compose.yaml still mounts files that were removed: ./deploy/observability/" in (
         result.output
     )

@@ -121,7 +121,8 @@ def print_update(result: UpdateResult) -> None:
     for path in result.changed:
         mark = conflict_mark if path in result.conflicts else ""
         new = " [green](new)[/]" if path in result.created else ""
-        console.print(f"  {mark}{_escape(path)}{new}")
+        gone = " [yellow](removed)[/]" if path in result.removed else ""
+        console.print(f"  {mark}{_escape(path)}{new}{gone}")
     for path in result.kept:
         console.print(
             f"  [yellow]kept[/] {_escape(path)}: the template no longer has it, but you changed "

@@ -52,6 +52,7 @@ class UpdateResult:
     kept: list[str]
     pretend: bool
     created: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
     source_note: str | None = None
     lockfile: Lockfile | None = None
     compose_mounts_removed: list[str] = field(default_factory=list)
@@ -143,6 +144,7 @@ def _update(
         kept=kept,
         pretend=pretend,
         created=[path for code, path in changes if code == "??"],
+        removed=[path for code, path in changes if "D" in code],
         source_note=note,
         compose_mounts_removed=removed_compose_mounts(project) if "compose.yaml" in kept else [],
         backout=backout_command(shown_as),
