@@ -6,61 +6,23 @@ repository, tagged v1.0.0, changed, tagged v2.0.0, exactly how releases evolve i
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
 from scaffold.errors import ScaffoldError
-from scaffold.git_repo import init_repository
-from scaffold.render import render_project
 from scaffold.template_source import TemplateSource
 from scaffold.update import update_project
-from tests.conftest import REPO_ROOT, RunCli
+from tests.conftest import RunCli
+from tests.update_helpers import commit_all, generate, git, make_template_repo, release
 
 pytestmark = pytest.mark.slow
-
-IDENTITY = ["-c", "user.name=Template Dev", "-c", "user.email=dev@example.invalid"]
-
-
-def git(cwd: Path, *args: str) -> str:
-    completed = subprocess.run(
-        ["git", *IDENTITY, *args], cwd=cwd, capture_output=True, text=True, check=True
-    )
-    return completed.stdout
-
-
-def release(repo: Path, tag: str) -> None:
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "-m", f"Release {tag}")
-    git(repo, "tag", tag)
 
 
 @pytest.fixture
 def template_repo(tmp_path: Path) -> TemplateSource:
-    repo = tmp_path / "template-repo"
-    repo.mkdir()
-    shutil.copy2(REPO_ROOT / "copier.yml", repo / "copier.yml")
-    shutil.copytree(REPO_ROOT / "template", repo / "template")
-    shutil.copytree(REPO_ROOT / "examples", repo / "examples")
-    (repo / "template" / "docs").mkdir(exist_ok=True)
-    (repo / "template" / "docs" / "team-notes.md").write_text("# Team notes\n\nOn-call: TBD\n")
-    git(repo, "init", "--quiet", "--initial-branch=main")
-    release(repo, "v1.0.0")
-    return TemplateSource(root=repo, presets_dir=repo / "examples" / "presets")
-
-
-def generate(source: TemplateSource, destination: Path, **answers: object) -> Path:
-    render_project(destination, answers={"project_name": "Orders", **answers}, source=source)
-    init_repository(destination, message="Generated")
-    return destination
-
-
-def commit_all(project: Path, message: str) -> None:
-    git(project, "add", "--all")
-    git(project, "commit", "--quiet", "-m", message)
+    return make_template_repo(tmp_path / "template-repo")
 
 
 def test_user_edits_survive_and_template_changes_arrive(
@@ -215,7 +177,7 @@ def test_a_downgrade_is_explained_and_not_done(
     release(template_repo.root, "v2.0.0")
     project = generate(template_repo, tmp_path / "project")
 
-    with pytest.raises(ScaffoldError, match="newer scaffold"):
+    with pytest.raises(ScaffoldError, match="downgrades are not supported"):
         update_project(project, vcs_ref="v1.0.0", source=template_repo)
 
     assert (project / "docs" / "new.md").exists()

@@ -245,7 +245,8 @@ def presets() -> None:
         "  scaffold update                        # to this scaffold's template, same answers\n"
         "  scaffold update orders --data queue=bullmq   # change an answer: adds the worker\n"
         "  scaffold update --pretend              # show what would change\n"
-        "  scaffold update --vcs-ref v0.1.0       # a specific template version"
+        "  scaffold update --vcs-ref v0.1.0       # a specific template version\n"
+        "  scaffold update services/orders        # a project inside a larger repository"
     )
 )
 @user_errors
@@ -272,11 +273,20 @@ def update(
         str | None,
         typer.Option("--vcs-ref", help="Template version (git tag or commit) to update to."),
     ] = None,
+    recorded_source: Annotated[
+        bool,
+        typer.Option(
+            "--recorded-source",
+            help="Update from the template source the project recorded (_src_path), "
+            "not from this scaffold's template.",
+        ),
+    ] = False,
 ) -> None:
     """Update a generated project to this scaffold's template, keeping your edits.
 
     Template changes are merged with yours; real conflicts are marked inline in the files and
-    listed, and the exit code is 1 until you resolve them. The project's git tree must be clean.
+    listed, and the exit code is 1 until you resolve them. The project's own directory must be
+    committed (the rest of a monorepo does not matter); a failed update changes nothing.
     """
     from scaffold import console
     from scaffold.generate import GenerateOptions, collect_answers
@@ -287,10 +297,15 @@ def update(
     )
     interactive = not defaults and sys.stdin.isatty()
     result = update_project(
-        project, answers=answers, interactive=interactive, vcs_ref=vcs_ref, pretend=pretend
+        project,
+        answers=answers,
+        interactive=interactive,
+        vcs_ref=vcs_ref,
+        pretend=pretend,
+        recorded_source=recorded_source,
     )
     console.print_update(result)
-    if result.conflicts:
+    if result.conflicts and not result.pretend:
         raise typer.Exit(1)
 
 

@@ -142,33 +142,103 @@ def spinner(message: str) -> Iterator[None]:
 
 
 def print_update(result: UpdateResult) -> None:
-    """What an update changed, and the conflicts left to resolve."""
+    """What an update changed (or would), and what is left to do."""
+    if result.source_note:
+        console.print(f"[yellow]{_escape(result.source_note)}[/]")
+    versions = f"Template {_escape(result.from_version)} → {_escape(result.to_version)}"
+    if result.up_to_date:
+        console.print(f"{versions}: already up to date, nothing to change.")
+        return
     verb = "would change" if result.pretend else "changed"
-    console.print(
-        f"Template {_escape(result.from_version)} → {_escape(result.to_version)}: "
-        f"{len(result.changed)} file(s) {verb}."
-    )
+    console.print(f"{versions}: {len(result.changed)} file(s) {verb}.")
+    conflict_mark = "[bold red]would conflict[/] " if result.pretend else "[bold red]conflict[/] "
     for path in result.changed:
-        mark = "[bold red]conflict[/] " if path in result.conflicts else ""
-        console.print(f"  {mark}{_escape(path)}")
+        mark = conflict_mark if path in result.conflicts else ""
+        new = " [green](new)[/]" if path in result.created else ""
+        gone = " [yellow](removed)[/]" if path in result.removed else ""
+        console.print(f"  {mark}{_escape(path)}{new}{gone}")
     for path in result.kept:
         console.print(
             f"  [yellow]kept[/] {_escape(path)}: the template no longer has it, but you changed "
             "it; delete it yourself if it is not needed."
         )
+    if result.compose_mounts_removed:
+        console.print(
+            "  [yellow]compose.yaml still mounts files that were removed:[/] "
+            + _escape(", ".join(result.compose_mounts_removed))
+            + ". Remove those mounts (or the file) before `docker compose up`."
+        )
+    if result.pretend:
+        _print_pretend_summary(result)
+        return
+    _print_lockfile(result)
+    if result.created:
+        console.print(
+            f"{len(result.created)} new file(s) are untracked: `git add -A` them "
+            "(a `git commit -am` would miss them)."
+        )
     if result.conflicts:
+        moved = [
+            path
+            for path in result.changed
+            if path not in result.conflicts and path != ".copier-answers.yml"
+        ]
+        elsewhere = (
+            "\n\nThe template also changed these files in this update; code it moved out of a "
+            "conflicted file is in one of them:\n  " + "\n  ".join(moved)
+            if moved
+            else ""
+        )
         console.print(
             Panel(
-                "\n".join(_escape(path) for path in result.conflicts)
-                + "\n\nEach file holds '<<<<<<< before updating' … '>>>>>>> after updating' "
-                "markers: keep what you need, delete the markers, then commit.",
+                _escape(
+                    "\n".join(result.conflicts)
+                    + "\n\nEach file holds '<<<<<<< before updating' … '>>>>>>> after updating' "
+                    "markers: keep what you need, delete the markers, then commit." + elsewhere
+                ),
                 title=f"[bold red]{len(result.conflicts)} conflict(s) to resolve[/]",
                 title_align="left",
                 border_style="red",
             )
         )
-    elif not result.pretend:
+        console.print(
+            f"To back out of the whole update instead: {_escape(result.backout)}", soft_wrap=True
+        )
+    else:
         console.print("[green]No conflicts.[/] Review with `git diff`, then commit.")
+
+
+def _print_pretend_summary(result: UpdateResult) -> None:
+    if result.conflicts:
+        console.print(
+            f"[bold red]{len(result.conflicts)} file(s) would conflict[/] (both you and the "
+            "template changed the same lines): "
+            + _escape(", ".join(result.conflicts))
+            + ". Nothing was changed (--pretend)."
+        )
+    else:
+        console.print("No conflicts expected. Nothing was changed (--pretend).")
+    if "package.json" in result.changed:
+        console.print(
+            "package.json would change: the update then refreshes package-lock.json "
+            "(or, without npm, prints the command to run)."
+        )
+
+
+def _print_lockfile(result: UpdateResult) -> None:
+    lockfile = result.lockfile
+    if "package.json" in result.conflicts:
+        console.print("package.json has conflicts: resolve them, then run `npm install`.")
+    elif lockfile is not None and lockfile.refreshed:
+        console.print(
+            "package.json changed: refreshed package-lock.json "
+            "(npm install --package-lock-only); `npm ci` installs it."
+        )
+    elif lockfile is not None and lockfile.todo:
+        console.print(
+            f"package.json changed ({_escape(lockfile.reason)}): run `{_escape(lockfile.todo)}` "
+            "so package-lock.json matches it (`npm ci` fails otherwise)."
+        )
 
 
 def print_resource_added(result: AddedResource) -> None:

@@ -57,3 +57,11 @@ class GenerationInterrupted(ScaffoldError):  # noqa: N818 - it is not an error o
     """
 
     exit_code = 130
+
+
+class DirtyTreeError(ScaffoldError):
+    """The project's subtree has uncommitted changes, and a command would write into it."""
+
+
+class TemplateVersionError(ScaffoldError):
+    """A template version was asked for (or recorded) that the template's history lacks."""

@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from scaffold.errors import ScaffoldError, ToolMissingError
+from scaffold.errors import DirtyTreeError, ScaffoldError, ToolMissingError
 
 _FALLBACK_IDENTITY = ("-c", "user.name=scaffold", "-c", "user.email=scaffold@localhost")
 
@@ -64,3 +64,73 @@ def _git(git: str, project: Path, *args: str) -> None:
         detail = (completed.stderr or completed.stdout).strip()
         msg = f"git {args[-1] if args else ''} failed in {project}: {detail}"
         raise ScaffoldError(msg)
+
+
+def subtree_changes(project: Path) -> list[tuple[str, str]] | None:
+    """Uncommitted changes under `project`: (status code, path relative to `project`).
+
+    The project may be any subdirectory of a repository (a monorepo): only its own subtree is
+    looked at, and paths are made relative to it (git reports them from the repository root).
+    None when git is not installed or `project` is not inside a git repository.
+    """
+    git = shutil.which("git")
+    if git is None:
+        return None
+    prefix = subprocess.run(
+        [git, "rev-parse", "--show-prefix"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if prefix.returncode != 0:
+        return None
+    status = subprocess.run(
+        [git, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "."],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if status.returncode != 0:
+        detail = status.stderr.strip()
+        msg = f"git status failed in {project}: {detail}"
+        raise ScaffoldError(msg)
+    return _parse_status(status.stdout, prefix=prefix.stdout.strip())
+
+
+def _parse_status(output: str, *, prefix: str) -> list[tuple[str, str]]:
+    changes = []
+    entries = iter(output.split("\0"))
+    for entry in entries:
+        if not entry:
+            continue
+        code, path = entry[:2], entry[3:]
+        if "R" in code or "C" in code:
+            next(entries, None)  # the path it was renamed or copied from
+        changes.append((code, path.removeprefix(prefix)))
+    return changes
+
+
+def require_clean_subtree(project: Path, *, command: str) -> bool:
+    """Refuse uncommitted changes under `project`, so what `command` does is its own diff.
+
+    One rule for every command that writes into a generated project (`scaffold update`,
+    `scaffold add resource`): the project's own subtree must be clean; the rest of the
+    repository holding it (other services of a monorepo, their untracked files) does not matter.
+    Returns False when the project is not under git (no git installed or no repository): the
+    caller decides whether it can work without (add resource can, update cannot).
+    """
+    changes = subtree_changes(project)
+    if changes is None:
+        return False
+    if changes:
+        shown = ", ".join(path for _code, path in changes[:3])
+        more = f" and {len(changes) - 3} more" if len(changes) > 3 else ""
+        msg = (
+            f"{project} has {len(changes)} uncommitted change(s) ({shown}{more}). Commit or "
+            "stash them (in the project: `git stash push --include-untracked -- .`) and run "
+            f"{command} again: its changes must be reviewable as their own diff."
+        )
+        raise DirtyTreeError(msg)
+    return True

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from scaffold.code_edits import (
     before_closing,
     before_line,
 )
+from scaffold.git_repo import require_clean_subtree
 from scaffold.prettier import format_files
 from scaffold.resource_names import ResourceError, ResourceNames, resource_names
 from scaffold.template_source import find_template_source
@@ -56,7 +56,7 @@ def add_resource(
     project = project.expanduser().resolve()
     answers = _project_answers(project)
     names = resource_names(name, singular=singular)
-    _require_clean_git(project)
+    require_clean_subtree(project, command="scaffold add resource")
     postgres = answers.get("database") == "postgres"
     variables: dict[str, Any] = {
         **answers,
@@ -102,30 +102,6 @@ def _project_answers(project: Path) -> dict[str, Any]:
         msg = f"{answers_file} does not hold scaffold's answers; restore it from git."
         raise ResourceError(msg)
     return {key: value for key, value in recorded.items() if not str(key).startswith("_")}
-
-
-def _require_clean_git(project: Path) -> None:
-    """Refuse uncommitted changes, so the addition is reviewable as its own diff."""
-    try:
-        status = subprocess.run(
-            ["git", "status", "--porcelain"],
-            cwd=project,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except FileNotFoundError:
-        return  # no git installed: nothing to protect
-    if status.returncode != 0:
-        return  # not a git repository
-    changes = status.stdout.strip().splitlines()
-    if changes:
-        msg = (
-            f"{project} has {len(changes)} uncommitted change(s). Commit or stash them "
-            "(`git stash --include-untracked`) and run scaffold add resource again: the new "
-            "resource must be reviewable as its own diff."
-        )
-        raise ResourceError(msg)
 
 
 def _next_migration_number(project: Path) -> str:

@@ -2,18 +2,19 @@
 
 Copier does the three-way merge: it renders the template version the project was generated
 from (with the recorded answers) and the new one, and applies the difference to the project.
-The project's recorded `_src_path` is the machine-independent published bundle (see
-template_source), which this function refreshes from the installed scaffold first.
+Both come from the installed scaffold's template history (the published bundle of a wheel, the
+checkout of a development install) unless the caller asks for the source the project recorded.
+The project may sit in any subdirectory of a repository; only its own subtree must be clean, and
+a failed update leaves it exactly as it was (see update_workspace).
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tempfile
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +23,26 @@ from copier import run_copy, run_update
 from copier.errors import UserMessageError
 
 from scaffold.errors import ScaffoldError
+from scaffold.git_repo import require_clean_subtree, subtree_changes
 from scaffold.questions import check_known, load_questions
 from scaffold.template_source import TemplateSource, find_template_source
+from scaffold.update_checks import check_versions, same_source
+from scaffold.update_followups import Lockfile, removed_compose_mounts, sync_lockfile
+from scaffold.update_workspace import (
+    atomic_subtree,
+    backout_command,
+    commit_in_scratch,
+    git,
+    scratch_clone,
+)
 
 CONFLICT_MARKER = "<<<<<<< before updating"
+ANSWERS_FILE = ".copier-answers.yml"
 
 
 @dataclass(frozen=True)
 class UpdateResult:
-    """What an update changed, and which files hold conflicts for the user to resolve."""
+    """What an update changed, and what is left for the user to do."""
 
     project: Path
     from_version: str
@@ -39,6 +51,17 @@ class UpdateResult:
     conflicts: list[str]
     kept: list[str]
     pretend: bool
+    created: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    source_note: str | None = None
+    lockfile: Lockfile | None = None
+    compose_mounts_removed: list[str] = field(default_factory=list)
+    backout: str = ""
+
+    @property
+    def up_to_date(self) -> bool:
+        """Nothing changed: the project already is at that version with those answers."""
+        return not self.changed
 
 
 def update_project(
@@ -49,50 +72,151 @@ def update_project(
     vcs_ref: str | None = None,
     pretend: bool = False,
     source: TemplateSource | None = None,
+    recorded_source: bool = False,
+    sync_lock: bool = True,
 ) -> UpdateResult:
-    """Update `project` to the template shipped with this scaffold (or `vcs_ref` of it)."""
-    source = source or find_template_source()
+    """Update `project` to the template shipped with this scaffold (or `vcs_ref` of it).
+
+    `recorded_source` updates from the template source the project recorded (`_src_path`)
+    instead. `sync_lock` refreshes package-lock.json when package.json changed and npm is found.
+    """
     project = project.expanduser().resolve()
+    if not project.exists():
+        msg = f"{project} does not exist: pass the directory of a generated project."
+        raise ScaffoldError(msg)
     recorded = _recorded_answers(project)
+    source = source or find_template_source()
     check_known(answers or {}, load_questions(source.copier_yml), origin="the answers")
-    _require_clean_git(project)
-    # Copier reads both template versions from the recorded `_src_path`. For projects from an
-    # installed scaffold that is the published bundle, refreshed here with this version's history.
-    _published, default_ref = source.copier_source()
-    target = project
-    scratch = None
     if pretend:
-        scratch = Path(tempfile.mkdtemp(prefix="scaffold-update-"))
-        target = scratch / project.name
-        _git(project, "clone", "--quiet", str(project), str(target))
-    try:
-        _run_update(
-            target,
-            answers=answers or {},
-            interactive=interactive,
-            vcs_ref=vcs_ref or default_ref,
-        )
-        kept = _restore_edited_files_the_template_removed(target, recorded)
-        after = _recorded_answers(target)
-        return UpdateResult(
-            project=project,
-            from_version=str(recorded["_commit"]),
-            to_version=str(after["_commit"]),
-            changed=_changed_files(target),
-            conflicts=_conflicted_files(target),
-            kept=kept,
-            pretend=pretend,
-        )
-    finally:
-        if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
+        if subtree_changes(project) is None:
+            _not_a_repository(project)
+    elif not require_clean_subtree(project, command="scaffold update"):
+        _not_a_repository(project)
+    src_path, note = _template_to_use(source, recorded, recorded_source=recorded_source)
+    target_ref = vcs_ref or "HEAD"
+    check_versions(
+        src_path,
+        recorded=str(recorded["_commit"]),
+        target=target_ref,
+        explicit_target=vcs_ref is not None,
+        recorded_source=str(recorded["_src_path"]),
+    )
+    options = {"answers": answers or {}, "interactive": interactive, "vcs_ref": target_ref}
+    if pretend:
+        with scratch_clone(project) as copy:
+            if note is not None:
+                _record_source(copy, src_path)
+                commit_in_scratch(copy, "Use the installed template")
+            return _update(copy, recorded, src_path, options, note=note, shown_as=project)
+    with atomic_subtree(project):
+        result = _update(project, recorded, src_path, options, note=note, shown_as=project)
+    if sync_lock and "package.json" in result.changed and "package.json" not in result.conflicts:
+        lockfile = sync_lockfile(project)
+        return _with_lockfile(result, lockfile)
+    return result
+
+
+def _update(
+    project: Path,
+    recorded: Mapping[str, Any],
+    src_path: str,
+    options: Mapping[str, Any],
+    *,
+    note: str | None,
+    shown_as: Path,
+) -> UpdateResult:
+    pretend = project != shown_as
+    if note is not None and not pretend:
+        with _source_replaced(project, src_path):
+            _run_update(project, **options)
+    else:
+        _run_update(project, **options)
+    kept = _restore_edited_files_the_template_removed(project, recorded, src_path)
+    after = _recorded_answers(project)
+    changes = subtree_changes(project) or []
+    changed = [path for _code, path in changes]
+    return UpdateResult(
+        project=shown_as,
+        from_version=str(recorded["_commit"]),
+        to_version=str(after["_commit"]),
+        changed=changed,
+        conflicts=_conflicted_files(project, changed),
+        kept=kept,
+        pretend=pretend,
+        created=[path for code, path in changes if code == "??"],
+        removed=[path for code, path in changes if "D" in code],
+        source_note=note,
+        compose_mounts_removed=removed_compose_mounts(project) if "compose.yaml" in kept else [],
+        backout=backout_command(shown_as),
+    )
+
+
+def _with_lockfile(result: UpdateResult, lockfile: Lockfile) -> UpdateResult:
+    changed = list(result.changed)
+    if lockfile.refreshed and "package-lock.json" not in changed:
+        changed.append("package-lock.json")
+    return UpdateResult(**{**result.__dict__, "changed": changed, "lockfile": lockfile})
+
+
+def _not_a_repository(project: Path) -> None:
+    msg = (
+        f"{project} is not in a git repository (or git is not installed): updates need git to "
+        "merge safely. Run `git init && git add -A && git commit -m 'Before update'` first."
+    )
+    raise ScaffoldError(msg)
+
+
+def _template_to_use(
+    source: TemplateSource, recorded: Mapping[str, Any], *, recorded_source: bool
+) -> tuple[str, str | None]:
+    """The template source to update from, and a note when it is not the recorded one."""
+    recorded_path = str(recorded["_src_path"])
+    if recorded_source:
+        return recorded_path, None
+    installed, _ref = source.copier_source()
+    if same_source(installed, recorded_path):
+        return installed, None
+    note = (
+        f"The project recorded another template source ({recorded_path}); it was updated from "
+        f"this scaffold's template ({installed}). Pass --recorded-source to use the recorded one."
+    )
+    return installed, note
+
+
+class _source_replaced:  # noqa: N801 - used as a context manager, like contextlib's
+    """Point the answers file at `src_path` for copier, invisibly to git's dirty check.
+
+    Copier reads the template source from the answers file and refuses a dirty tree, so the
+    file is rewritten with git told to assume it unchanged; copier then writes the new answers
+    (with the new source), and the flag is cleared whatever happens.
+    """
+
+    def __init__(self, project: Path, src_path: str) -> None:
+        self.project = project
+        self.src_path = src_path
+
+    def __enter__(self) -> None:
+        git(self.project, "update-index", "--assume-unchanged", ANSWERS_FILE)
+        _record_source(self.project, self.src_path)
+
+    def __exit__(self, *exc: object) -> None:
+        git(self.project, "update-index", "--no-assume-unchanged", ANSWERS_FILE)
+
+
+def _record_source(project: Path, src_path: str) -> None:
+    answers_file = project / ANSWERS_FILE
+    lines = answers_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    rewritten = [
+        f"_src_path: {src_path}\n" if line.startswith("_src_path:") else line for line in lines
+    ]
+    answers_file.write_text("".join(rewritten), encoding="utf-8")
 
 
 def _recorded_answers(project: Path) -> dict[str, Any]:
-    answers_file = project / ".copier-answers.yml"
+    answers_file = project / ANSWERS_FILE
     if not answers_file.is_file():
         msg = (
-            f"{project} was not generated by scaffold: it has no .copier-answers.yml. "
+            f"{project} was not generated by scaffold: it has no {ANSWERS_FILE}. "
             "Run scaffold update in the root of a generated project."
         )
         raise ScaffoldError(msg)
@@ -111,31 +235,6 @@ def _recorded_answers(project: Path) -> dict[str, Any]:
         )
         raise ScaffoldError(msg)
     return recorded
-
-
-def _require_clean_git(project: Path) -> None:
-    inside = subprocess.run(
-        ["git", "rev-parse", "--is-inside-work-tree"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if inside.returncode != 0:
-        msg = (
-            f"{project} is not a git repository: updates need git to merge safely. "
-            "Run `git init && git add -A && git commit -m 'Before update'` first."
-        )
-        raise ScaffoldError(msg)
-    status = _git(project, "status", "--porcelain")
-    if status.strip():
-        count = len(status.strip().splitlines())
-        msg = (
-            f"{project} has {count} uncommitted change(s). Commit or stash them "
-            "(`git stash --include-untracked`) and run scaffold update again: the update must "
-            "be reviewable as its own diff."
-        )
-        raise ScaffoldError(msg)
 
 
 def _run_update(
@@ -171,14 +270,14 @@ def _explain(message: str) -> str:
 
 
 def _restore_edited_files_the_template_removed(
-    project: Path, recorded: Mapping[str, Any]
+    project: Path, recorded: Mapping[str, Any], src_path: str
 ) -> list[str]:
     """Copier deletes files the new template no longer has, even ones the user changed.
 
     Those are put back (from the commit before the update) and reported, so no edit is lost:
     a file is restored when its content differs from what the old template rendered.
     """
-    deleted = [path for code, path in _status(project) if "D" in code]
+    deleted = [path for code, path in subtree_changes(project) or [] if "D" in code]
     if not deleted:
         return []
     answers = {key: value for key, value in recorded.items() if not str(key).startswith("_")}
@@ -187,7 +286,7 @@ def _restore_edited_files_the_template_removed(
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*[Dd]irty.*")
             run_copy(
-                str(recorded["_src_path"]),
+                src_path,
                 str(pristine),
                 data=answers,
                 defaults=True,
@@ -198,40 +297,21 @@ def _restore_edited_files_the_template_removed(
         kept = []
         for path in deleted:
             before = subprocess.run(
-                ["git", "show", f"HEAD:{path}"], cwd=project, capture_output=True, check=False
+                ["git", "show", f"HEAD:./{path}"], cwd=project, capture_output=True, check=False
             ).stdout
             rendered = pristine / path
             if not rendered.is_file() or rendered.read_bytes() != before:
-                _git(project, "checkout", "HEAD", "--", path)
+                git(project, "checkout", "HEAD", "--", path)
                 kept.append(path)
     return kept
 
 
-def _status(project: Path) -> list[tuple[str, str]]:
-    status = _git(project, "status", "--porcelain", "--untracked-files=all")
-    return [(line[:2], line[3:]) for line in status.splitlines() if line.strip()]
-
-
-def _changed_files(project: Path) -> list[str]:
-    return [path for _code, path in _status(project)]
-
-
-def _conflicted_files(project: Path) -> list[str]:
-    unmerged = _git(project, "diff", "--name-only", "--diff-filter=U").splitlines()
+def _conflicted_files(project: Path, changed: list[str]) -> list[str]:
+    unmerged = git(project, "diff", "--name-only", "--relative", "--diff-filter=U").splitlines()
     marked = [
         path
-        for path in _changed_files(project)
+        for path in changed
         if (project / path).is_file()
         and CONFLICT_MARKER in (project / path).read_text(encoding="utf-8", errors="replace")
     ]
     return sorted(set(unmerged) | set(marked))
-
-
-def _git(project: Path, *args: str) -> str:
-    completed = subprocess.run(
-        ["git", *args], cwd=project, capture_output=True, text=True, check=False
-    )
-    if completed.returncode != 0:
-        msg = f"git {' '.join(args[:2])} failed in {project}: {completed.stderr.strip()}"
-        raise ScaffoldError(msg)
-    return completed.stdout
