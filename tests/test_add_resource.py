@@ -18,6 +18,7 @@ import pytest
 
 from scaffold.errors import ScaffoldError
 from scaffold.presets import load_preset
+from scaffold.prettier import fit
 from scaffold.render import render_project
 from scaffold.resource_names import resource_names
 from scaffold.resources import add_resource
@@ -397,6 +398,60 @@ def test_the_cli_reports_an_invalid_name_in_one_line_and_exits_1(
 
     assert result.exit_code == 1
     assert "Error: 'Customers' is not a valid resource name" in result.output
+
+
+# ─── Formatting: already Prettier's, with no Prettier installed ────────────
+
+
+@pytest.mark.parametrize(
+    ("group", "expected"),
+    [
+        ("import {\n  a,\n  b,\n} from './x.js';\n", "import { a, b } from './x.js';"),
+        ("function f(\n  a: A,\n): B {\n", "function f(a: A): B {"),
+        (
+            "import {\n" + "".join(f"  name{i}," for i in range(20)) + "\n} from './x.js';",
+            "import {\n" + "".join(f"  name{i}," for i in range(20)) + "\n} from './x.js';",
+        ),
+    ],
+)
+def test_a_group_is_joined_only_when_it_fits_in_the_print_width(group: str, expected: str) -> None:
+    assert fit(group) == expected
+
+
+# Short and long names, with and without dashes: each crosses some line's 100-column limit.
+FORMAT_NAMES = [
+    ("xs", None),
+    ("customers", None),
+    ("people", "person"),
+    ("purchase-order-line-items", None),
+    ("ab-cd-ef-gh-ij-kl-mn-op-qr-st-uv-wx-yzs", None),
+    ("abcdefghijklmnopqrstuvwxyzabcdefghijkls", None),
+    ("staffs", "a-very-long-singular-name-for-staff-role"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", ["minimal", "api", "bff"])
+def test_resources_render_as_the_projects_prettier_formats_them_for_any_name(
+    preset: str, rendered: dict[str, Path], tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from tests.generated import installed_preset, run
+
+    project = tmp_path / preset
+    shutil.copytree(rendered[preset], project)
+    written: set[str] = set()
+    for name, singular in FORMAT_NAMES:
+        added = add(project, name, singular=singular)
+        assert not added.formatted  # no node_modules: the text is the templates' own
+        written |= set(added.created) | set(added.changed)
+    sources = sorted(path for path in written if path.endswith(".ts"))
+    # The project's own Prettier and configuration, installed after the files were written.
+    (project / "node_modules").symlink_to(
+        installed_preset("api", tmp_path_factory).path / "node_modules"
+    )
+
+    # Fails with Prettier's list of the files it would change.
+    run(project, "npx", "--no-install", "prettier", "--check", *sources)
 
 
 # ─── Slow: the project still passes its checks and serves the resource ─────

@@ -13,10 +13,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from scaffold.prettier import PRINT_WIDTH
+
 _IMPORT_FROM = re.compile(r"""from\s+'([^']+)';\s*$""")
 _NAME = re.compile(r"^[A-Za-z_$][\w$]*$")
-# The generated projects' Prettier printWidth (.prettierrc.json).
-PRINT_WIDTH = 100
 
 
 class AnchorMissingError(Exception):

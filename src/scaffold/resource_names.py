@@ -77,7 +77,7 @@ def resource_names(name: str, *, singular: str | None = None) -> ResourceNames:
         raise ResourceError(msg)
     if singular is None:
         singular = _singular(name)
-    elif not _NAME.fullmatch(singular) or singular == name:
+    elif not _NAME.fullmatch(singular) or len(singular) > 40 or singular == name:
         msg = (
             f"--singular '{singular}' is not valid: give the singular of {name} in lowercase "
             "kebab-case (e.g. --singular person for people)."

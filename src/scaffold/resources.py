@@ -30,7 +30,7 @@ import jinja2
 import yaml
 
 from scaffold.code_edits import AnchorMissingError, FileEdit, Insertion, among_imports, into_list
-from scaffold.prettier import format_files
+from scaffold.prettier import PRINT_WIDTH, fit, format_files
 from scaffold.resource_names import ResourceError, ResourceNames, resource_names
 from scaffold.template_source import find_template_source
 
@@ -159,11 +159,14 @@ def _environment(root: Path) -> jinja2.Environment:
     if not (root / "wiring.jinja").is_file():
         msg = f"The resource templates are missing from {root}: reinstall scaffold."
         raise ResourceError(msg)
-    return jinja2.Environment(  # noqa: S701 - renders TypeScript, not HTML
+    environment = jinja2.Environment(  # noqa: S701 - renders TypeScript, not HTML
         loader=jinja2.FileSystemLoader(root),
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
+    environment.filters["fit"] = fit
+    environment.tests["fitting"] = lambda line: len(line) <= PRINT_WIDTH
+    return environment
 
 
 def _render_files(
