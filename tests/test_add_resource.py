@@ -285,7 +285,7 @@ def test_without_postgres_the_resource_registers_its_routes_with_an_in_memory_re
     add(project)
 
     module = (project / "src/resources/customer-resource.ts").read_text()
-    assert "const customers = new InMemoryCustomerRepository();" in module
+    assert "const repository = new InMemoryCustomerRepository();" in module
     assert "Postgres" not in module
     assert ("authenticate: dependencies.authenticate," in module) == jwt
     routes = (project / "src/routes/customer-routes.ts").read_text()
