@@ -21,7 +21,10 @@ def render(template_copy: Path, destination: Path, **answers: object) -> Path:
 
 
 def recorded(project: Path) -> dict[str, object]:
-    return yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    answers: dict[str, object] = yaml.safe_load(
+        (project / ".copier-answers.yml").read_text(encoding="utf-8")
+    )
+    return answers
 
 
 def test_with_postgres_and_a_queue_the_outbox_migration_is_rendered_and_recorded(

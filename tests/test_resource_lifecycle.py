@@ -198,7 +198,9 @@ def test_every_order_of_resources_and_answer_changes_merges_and_migrates(lab: La
     lab.migrate(start, start_database)
     lab.migrate_from_empty(start)
     # (project, its database, the steps left, the steps taken); each state is walked once.
-    todo = [(start, start_database, frozenset(STEPS), ())]
+    todo: list[tuple[Path, str, frozenset[str], tuple[str, ...]]] = [
+        (start, start_database, frozenset(STEPS), ())
+    ]
     seen: dict[tuple[str, frozenset[str]], Path] = {}
     steps_run = 0
     while todo:
