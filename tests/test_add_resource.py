@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 
 from scaffold.errors import ScaffoldError
 from scaffold.presets import load_preset
+from scaffold.prettier import fit
 from scaffold.render import render_project
 from scaffold.resource_names import resource_names
 from scaffold.resources import add_resource
@@ -31,12 +33,13 @@ CUSTOMER_FILES = {
     "src/repositories/in-memory-customer-repository.ts",
     "src/routes/customer-routes.ts",
     "src/routes/customer-schemas.ts",
+    "src/resources/customer-resource.ts",
     "src/services/customer-service.ts",
     "test/api/customers.test.ts",
     "test/unit/customer-service.test.ts",
 }
 POSTGRES_FILES = {
-    "migrations/0003_create_customers.sql",
+    "migrations/20260105093000_create_customers.sql",
     "src/repositories/postgres-customer-repository.ts",
     "test/integration/postgres-customer-repository.test.ts",
 }
@@ -64,7 +67,12 @@ def project(rendered: dict[str, Path], tmp_path: Path, request: pytest.FixtureRe
     return copy
 
 
+# The migration of a resource is named by the time it was added.
+ADDED_AT = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+
+
 def add(project: Path, name: str = "customers", **options: Any) -> Any:
+    options.setdefault("now", ADDED_AT)
     return add_resource(project, name, templates=RESOURCE_TEMPLATES, **options)
 
 
@@ -143,6 +151,8 @@ def test_a_given_singular_replaces_the_derived_one() -> None:
         ("people", "--singular"),
         ("address", "--singular"),
         ("classes", "reserved word in TypeScript"),
+        ("outbox-messages", "its table outbox_messages belongs to the template"),
+        ("order-items", "its table order_items belongs to the template"),
     ],
 )
 def test_an_invalid_or_reserved_name_is_refused_with_the_reason(name: str, message: str) -> None:
@@ -202,39 +212,33 @@ def test_a_dirty_git_tree_is_refused_and_a_clean_one_accepted(project: Path) -> 
     assert add(project).created
 
 
-def test_a_composition_root_edited_beyond_recognition_writes_nothing_and_shows_the_lines(
+def test_a_registry_edited_beyond_recognition_writes_nothing_and_shows_the_lines(
     project: Path,
 ) -> None:
-    app = project / "src/app.ts"
-    app.write_text(app.read_text().replace("  await server.ready();\n", "  await ready(server);\n"))
+    registry = project / "src/resources/registry.ts"
+    registry.write_text(registry.read_text().replace("= [];", "= listResources();"))
     before = snapshot(project)
 
     with pytest.raises(ScaffoldError) as raised:
         add(project)
 
     message = raised.value.message
-    assert "Nothing was written: src/app.ts has no exactly one line `await server.ready();`" in (
-        message
-    )
-    assert "import { customerRoutes } from './routes/customer-routes.js';" in message
-    assert "await server.register(customerRoutes, {" in message
+    assert (
+        "Nothing was written: src/resources/registry.ts has no exactly one line "
+        "`export const resources: readonly ResourceModule[] = […`"
+    ) in message
+    assert "import { customerResource } from './customer-resource.js';" in message
+    assert "in the `resources` list:" in message
     assert snapshot(project) == before
 
 
-@pytest.mark.parametrize("project", ["api"], indirect=True)
-def test_unrecognised_stores_leave_the_composition_root_untouched_too(project: Path) -> None:
-    stores = project / "src/stores.ts"
-    stores.write_text(
-        stores.read_text().replace(
-            "export function inMemoryStores(): Stores {", "export const inMemoryStores = () => {"
-        )
-    )
+def test_a_project_generated_before_registries_is_told_to_update_first(project: Path) -> None:
+    (project / "src/resources/registry.ts").unlink()
     before = snapshot(project)
 
-    with pytest.raises(ScaffoldError, match=r"src/stores.ts has no exactly one line") as raised:
+    with pytest.raises(ScaffoldError, match=r"registry.ts is missing .*`scaffold update`"):
         add(project)
 
-    assert "customers: new InMemoryCustomerRepository()," in raised.value.message
     assert snapshot(project) == before
 
 
@@ -248,11 +252,7 @@ def test_every_layer_is_rendered_without_template_syntax_left(project: Path) -> 
     added = add(project)
 
     assert set(added.created) == CUSTOMER_FILES | (POSTGRES_FILES if postgres else set())
-    assert added.changed == (
-        ["src/app.ts", "src/infra/database-schema.ts", "src/stores.ts"]
-        if postgres
-        else ["src/app.ts"]
-    )
+    assert added.changed == ["src/resources/registry.ts"]
     for path in added.created + added.changed:
         text = (project / path).read_text()
         assert "{{" not in text, path
@@ -260,21 +260,34 @@ def test_every_layer_is_rendered_without_template_syntax_left(project: Path) -> 
     assert not added.formatted  # no node_modules: Prettier is not installed
 
 
+@pytest.mark.parametrize("project", ["minimal", "api", "bff"], indirect=True)
+def test_when_resources_are_added_then_no_file_the_template_renders_changes(
+    project: Path,
+) -> None:
+    before = snapshot(project)
+
+    first = add(project)
+    second = add(project, "line-items")
+
+    after = snapshot(project)
+    created = set(first.created) | set(second.created)
+    changed = {path for path in before if after.get(path) != before[path]}
+    assert changed == {"src/resources/registry.ts"}  # written once by the template, then owned
+    assert set(after) - set(before) == created
+
+
 @pytest.mark.parametrize("project", ["minimal", "bff"], indirect=True)
-def test_without_postgres_the_route_is_registered_with_an_in_memory_repository(
+def test_without_postgres_the_resource_registers_its_routes_with_an_in_memory_repository(
     project: Path,
 ) -> None:
     jwt = project.name == "bff"
 
     add(project)
 
-    app = (project / "src/app.ts").read_text()
-    assert "import { customerRoutes } from './routes/customer-routes.js';\n" in app
-    registration = app.split("await server.register(customerRoutes, {", 1)[1]
-    registration = registration.split("});\n", 1)[0]
-    assert "customers: new InMemoryCustomerRepository()," in registration
-    assert ("authenticate," in registration) == jwt
-    assert app.index("server.register(customerRoutes") < app.index("await server.ready();")
+    module = (project / "src/resources/customer-resource.ts").read_text()
+    assert "const repository = new InMemoryCustomerRepository();" in module
+    assert "Postgres" not in module
+    assert ("authenticate: dependencies.authenticate," in module) == jwt
     routes = (project / "src/routes/customer-routes.ts").read_text()
     assert ("app.addHook('onRequest', authenticate);" in routes) == jwt
     api_test = (project / "test/api/customers.test.ts").read_text()
@@ -282,47 +295,75 @@ def test_without_postgres_the_route_is_registered_with_an_in_memory_repository(
 
 
 @pytest.mark.parametrize("project", ["api"], indirect=True)
-def test_with_postgres_the_stores_the_table_type_and_a_migration_are_added(
+def test_with_postgres_the_repository_adds_its_table_to_the_schema_and_a_migration(
     project: Path,
 ) -> None:
     add(project)
 
-    stores = (project / "src/stores.ts").read_text()
-    assert "  readonly customers: CustomerRepository;\n}" in stores
-    assert "    customers: new InMemoryCustomerRepository(),\n  };" in stores
-    assert "    customers: new PostgresCustomerRepository(database),\n  };" in stores
-    app = (project / "src/app.ts").read_text()
-    assert "customers: stores.customers," in app
-    assert "InMemoryCustomerRepository" not in app
-    schema = (project / "src/infra/database-schema.ts").read_text()
-    assert "export interface CustomersTable {" in schema
-    assert "  customers: CustomersTable;\n}" in schema
-    assert schema.endswith("export type CustomerRow = Selectable<CustomersTable>;\n")
-    migration = (project / "migrations/0003_create_customers.sql").read_text()
+    module = (project / "src/resources/customer-resource.ts").read_text()
+    assert "database === undefined" in module
+    assert "new PostgresCustomerRepository(database)" in module
+    repository = (project / "src/repositories/postgres-customer-repository.ts").read_text()
+    assert "export interface CustomersTable {" in repository
+    assert (
+        "declare module '../infra/database-schema.js' {\n"
+        "  interface DatabaseSchema {\n"
+        "    customers: CustomersTable;\n"
+    ) in repository
+    migration = (project / "migrations/20260105093000_create_customers.sql").read_text()
     assert "CREATE TABLE customers (" in migration
 
 
 @pytest.mark.parametrize("project", ["api"], indirect=True)
-def test_each_new_resource_gets_the_next_migration_number(project: Path) -> None:
-    add(project)
+def test_resource_migrations_are_named_by_time_and_keep_the_order_they_were_added(
+    project: Path,
+) -> None:
+    first = add(project)
 
-    added = add(project, "line-items")
+    second = add(project, "line-items")  # the same second (or a clock gone back)
+    later = add(project, "invoices", now=datetime(2026, 3, 1, tzinfo=UTC))
 
-    assert added.migration == "migrations/0004_create_line_items.sql"
-    assert "CREATE TABLE line_items (" in (project / added.migration).read_text()
+    assert first.migration == "migrations/20260105093000_create_customers.sql"
+    assert second.migration == "migrations/20260105093001_create_line_items.sql"
+    assert later.migration == "migrations/20260301000000_create_invoices.sql"
+    assert "CREATE TABLE line_items (" in (project / second.migration).read_text()
+    # The template's own migrations have four-digit names, which sort before every timestamp.
+    assert sorted(path.name for path in (project / "migrations").iterdir()) == [
+        "0001_orders_and_idempotency_keys.sql",
+        "0002_outbox_messages.sql",
+        "20260105093000_create_customers.sql",
+        "20260105093001_create_line_items.sql",
+        "20260301000000_create_invoices.sql",
+    ]
 
 
-def test_imports_are_placed_in_path_order_among_the_existing_ones(project: Path) -> None:
-    add(project)
+def test_registry_imports_stay_in_path_order_and_the_list_in_the_order_added(
+    project: Path,
+) -> None:
+    add(project, "widgets")
+    add(project, "accounts")
 
-    app = (project / "src/app.ts").read_text().splitlines()
-    relative = [line for line in app if line.startswith("import ") and "from './" in line]
-    assert relative.index(
-        "import { CustomerController } from './controllers/customer-controller.js';"
-    ) < relative.index("import { OrderController } from './controllers/order-controller.js';")
-    assert relative.index(
-        "import { customerRoutes } from './routes/customer-routes.js';"
-    ) < relative.index("import { healthRoutes } from './routes/health-routes.js';")
+    registry = (project / "src/resources/registry.ts").read_text()
+    assert registry.startswith(
+        "import { accountResource } from './account-resource.js';\n"
+        "import type { ResourceModule } from './resource-module.js';\n"
+        "import { widgetResource } from './widget-resource.js';\n"
+    )
+    assert "= [widgetResource, accountResource];\n" in registry
+
+
+def test_a_registry_too_long_for_one_line_lists_one_resource_a_line(project: Path) -> None:
+    for name in ("purchase-order-line-items", "customer-addresses", "shipping-labels"):
+        add(project, name)
+
+    registry = (project / "src/resources/registry.ts").read_text()
+    assert registry.endswith(
+        "export const resources: readonly ResourceModule[] = [\n"
+        "  purchaseOrderLineItemResource,\n"
+        "  customerAddressResource,\n"
+        "  shippingLabelResource,\n"
+        "];\n"
+    )
 
 
 def test_the_resource_templates_are_found_next_to_the_template(
@@ -346,7 +387,7 @@ def test_the_cli_lists_created_and_changed_files_and_next_steps(
 
     assert result.exit_code == 0, result.output
     assert "created src/routes/customer-routes.ts" in result.output
-    assert "changed src/app.ts" in result.output
+    assert "changed src/resources/registry.ts" in result.output
     assert "npm run format" in result.output  # Prettier was not installed
 
 
@@ -357,6 +398,60 @@ def test_the_cli_reports_an_invalid_name_in_one_line_and_exits_1(
 
     assert result.exit_code == 1
     assert "Error: 'Customers' is not a valid resource name" in result.output
+
+
+# ─── Formatting: already Prettier's, with no Prettier installed ────────────
+
+
+@pytest.mark.parametrize(
+    ("group", "expected"),
+    [
+        ("import {\n  a,\n  b,\n} from './x.js';\n", "import { a, b } from './x.js';"),
+        ("function f(\n  a: A,\n): B {\n", "function f(a: A): B {"),
+        (
+            "import {\n" + "".join(f"  name{i}," for i in range(20)) + "\n} from './x.js';",
+            "import {\n" + "".join(f"  name{i}," for i in range(20)) + "\n} from './x.js';",
+        ),
+    ],
+)
+def test_a_group_is_joined_only_when_it_fits_in_the_print_width(group: str, expected: str) -> None:
+    assert fit(group) == expected
+
+
+# Short and long names, with and without dashes: each crosses some line's 100-column limit.
+FORMAT_NAMES = [
+    ("xs", None),
+    ("customers", None),
+    ("people", "person"),
+    ("purchase-order-line-items", None),
+    ("ab-cd-ef-gh-ij-kl-mn-op-qr-st-uv-wx-yzs", None),
+    ("abcdefghijklmnopqrstuvwxyzabcdefghijkls", None),
+    ("staffs", "a-very-long-singular-name-for-staff-role"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", ["minimal", "api", "bff"])
+def test_resources_render_as_the_projects_prettier_formats_them_for_any_name(
+    preset: str, rendered: dict[str, Path], tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from tests.generated import installed_preset, run
+
+    project = tmp_path / preset
+    shutil.copytree(rendered[preset], project)
+    written: set[str] = set()
+    for name, singular in FORMAT_NAMES:
+        added = add(project, name, singular=singular)
+        assert not added.formatted  # no node_modules: the text is the templates' own
+        written |= set(added.created) | set(added.changed)
+    sources = sorted(path for path in written if path.endswith(".ts"))
+    # The project's own Prettier and configuration, installed after the files were written.
+    (project / "node_modules").symlink_to(
+        installed_preset("api", tmp_path_factory).path / "node_modules"
+    )
+
+    # Fails with Prettier's list of the files it would change.
+    run(project, "npx", "--no-install", "prettier", "--check", *sources)
 
 
 # ─── Slow: the project still passes its checks and serves the resource ─────

@@ -1,9 +1,10 @@
 """Precise insertions into generated TypeScript files, refusing to guess.
 
-`scaffold add resource` has to touch files the project already owns (the composition root, the
-stores, the table types). Each insertion goes at a place found by matching the code scaffold
-generated; when a place is gone (the user rewrote that part), the whole file is reported as not
-recognised and nothing is changed, so the caller can print the lines to add by hand.
+`scaffold add resource` adds lines to a file the project owns (its resource registry). Each
+insertion goes at a place found by matching the code scaffold generated; when a place is gone
+(the user rewrote that part), the whole file is reported as not recognised and nothing is
+changed, so the caller can print the lines to add by hand. The lines come out as Prettier
+writes them, so the result passes `format:check` without Prettier installed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from scaffold.prettier import PRINT_WIDTH
+
 _IMPORT_FROM = re.compile(r"""from\s+'([^']+)';\s*$""")
+_NAME = re.compile(r"^[A-Za-z_$][\w$]*$")
 
 
 class AnchorMissingError(Exception):
@@ -80,52 +84,38 @@ def among_imports(source: str, statements: str) -> str:
     return source
 
 
-def before_line(anchor: str) -> Callable[[str, str], str]:
-    """Place the text right before the one line that reads exactly `anchor`."""
+def into_list(opener: str) -> Callable[[str, str], str]:
+    """Append a name to the array of names that the one line starting with `opener` begins.
 
-    def place(source: str, text: str) -> str:
-        lines = source.splitlines(keepends=True)
-        found = [index for index, line in enumerate(lines) if line.rstrip() == anchor]
-        if len(found) != 1:
-            raise AnchorMissingError(f"exactly one line `{anchor.strip()}`")
-        lines.insert(found[0], text + "\n")
-        return "".join(lines)
-
-    return place
-
-
-def before_closing(opener: str, closer: str) -> Callable[[str, str], str]:
-    """Place the text before the first line reading `closer` after the one line `opener`.
-
-    For adding a member at the end of an interface, object literal or function body.
+    The statement is written back as Prettier prints it: on one line when it fits, else one
+    name a line with a trailing comma.
     """
 
     def place(source: str, text: str) -> str:
         lines = source.splitlines(keepends=True)
-        openers = [index for index, line in enumerate(lines) if line.rstrip() == opener]
-        if len(openers) != 1:
-            raise AnchorMissingError(f"exactly one line `{opener.strip()}`")
-        for index in range(openers[0] + 1, len(lines)):
-            if lines[index].rstrip() == closer:
-                lines.insert(index, text + "\n")
-                return "".join(lines)
-            if lines[index].startswith(("export ", "function ")):
-                break  # the next declaration: the block did not close the way it was generated
-        msg = f"a line `{closer.strip()}` closing `{opener.strip()}`"
-        raise AnchorMissingError(msg)
+        starts = [index for index, line in enumerate(lines) if line.startswith(opener)]
+        if len(starts) != 1:
+            raise AnchorMissingError(f"exactly one line `{opener}…`")
+        start = starts[0]
+        end = next(
+            (index for index in range(start, len(lines)) if lines[index].rstrip().endswith("];")),
+            None,
+        )
+        if end is None:
+            raise AnchorMissingError(f"a `];` closing `{opener}…`")
+        inside = "".join(lines[start : end + 1]).strip()[len(opener) : -len("];")]
+        names = [name.strip() for name in inside.split(",") if name.strip()]
+        if not all(_NAME.fullmatch(name) for name in names):
+            raise AnchorMissingError(f"a list of plain names after `{opener}`")
+        names.append(text.strip())
+        flat = f"{opener}{', '.join(names)}];\n"
+        if len(flat) - 1 <= PRINT_WIDTH:
+            statement = flat
+        else:
+            statement = opener + "\n" + "".join(f"  {name},\n" for name in names) + "];\n"
+        return "".join([*lines[:start], statement, *lines[end + 1 :]])
 
     return place
-
-
-def before_block(anchor: str) -> Callable[[str, str], str]:
-    """Place the text, then a blank line, before the one line `anchor` (a new declaration)."""
-    place_line = before_line(anchor)
-    return lambda source, text: place_line(source, text + "\n")
-
-
-def at_end(source: str, text: str) -> str:
-    """Append the text as the last lines of the file."""
-    return source.rstrip("\n") + "\n" + text + "\n"
 
 
 def _import_statements(lines: Sequence[str]) -> list[tuple[int, int, str]]:

@@ -1,4 +1,8 @@
-"""Format file contents with a generated project's own Prettier, before anything is written."""
+"""Prettier's layout without Prettier, and formatting with a generated project's own Prettier.
+
+The resource templates render already formatted (`fit` lays out the groups whose length
+depends on the resource's name); the project's Prettier, when installed, is only a safety net.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from scaffold.errors import ScaffoldError
+
+# The generated projects' printWidth (.prettierrc.json).
+PRINT_WIDTH = 100
 
 # Resolves prettier from the project (its pinned version and .prettierrc), formats each file's
 # text as if it were at its path, and answers path -> formatted text.
@@ -52,3 +59,24 @@ def format_files(project: Path, contents: Mapping[str, str]) -> dict[str, str] |
         raise ScaffoldError(msg)
     formatted: dict[str, str] = json.loads(completed.stdout)
     return {relative: formatted[str(project / relative)] for relative in contents}
+
+
+def fit(group: str) -> str:
+    """One group (a bracketed list written one item a line) on one line when it fits.
+
+    `group` is written as Prettier breaks it: an opening line ending with `{`, `(`, `[` or `<`,
+    one item a line with a trailing comma, and a closing line. Prettier joins such a group
+    when the joined line fits in the print width (`{ a, b }` with spaces inside braces,
+    `(a, b)` without), so a template line whose length depends on a name is laid out the way
+    Prettier lays it out for that name. Surrounding newlines are dropped: in a template,
+    `{% filter fit %}` on the line before the group starts it, and the line break after
+    `{% endfilter %}` on the line after it ends it.
+    """
+    lines = group.strip("\n").split("\n")
+    opener, items, closer = lines[0], [line.strip() for line in lines[1:-1]], lines[-1].strip()
+    if len(lines) < 3 or opener[-1:] not in "{([<" or not all(i.endswith(",") for i in items):
+        msg = f"not a group written one item a line:\n{group}"
+        raise ValueError(msg)
+    pad = " " if opener.endswith("{") else ""
+    joined = opener + pad + " ".join(items).removesuffix(",") + pad + closer
+    return joined if len(joined) <= PRINT_WIDTH else "\n".join(lines)

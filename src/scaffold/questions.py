@@ -45,7 +45,7 @@ def load_questions(copier_yml: Path) -> list[Question]:
                 default=spec.get("default"),
                 choices=choices,
                 multiselect=bool(spec.get("multiselect", False)),
-                asked=spec.get("when", True) is not False,
+                asked=spec.get("when", True) is not False and spec.get("ask", True) is not False,
                 has_validator="validator" in spec,
             )
         )

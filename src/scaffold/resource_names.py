@@ -10,6 +10,11 @@ from scaffold.errors import ScaffoldError
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 # Paths the service itself serves, and the template's own resource.
 RESERVED = frozenset({"orders", "health", "metrics", "docs", "openapi"})
+# Tables the template's migrations (some only with later answers) and Kysely's migrator create.
+RESERVED_TABLES = frozenset({
+    "orders", "order_items", "idempotency_keys", "outbox_messages",
+    "kysely_migration", "kysely_migration_lock",
+})  # fmt: skip
 # Words that cannot name a variable in TypeScript (strict mode), which the camelCase names do.
 JS_RESERVED = frozenset({
     "await", "break", "case", "catch", "class", "const", "continue", "debugger", "default",
@@ -64,9 +69,15 @@ def resource_names(name: str, *, singular: str | None = None) -> ResourceNames:
     if name in RESERVED:
         msg = f"'{name}' is reserved: the service already serves /{name}. Choose another name."
         raise ResourceError(msg)
+    if name.replace("-", "_") in RESERVED_TABLES:
+        msg = (
+            f"'{name}' is reserved: its table {name.replace('-', '_')} belongs to the template "
+            "(some features add it later). Choose another name."
+        )
+        raise ResourceError(msg)
     if singular is None:
         singular = _singular(name)
-    elif not _NAME.fullmatch(singular) or singular == name:
+    elif not _NAME.fullmatch(singular) or len(singular) > 40 or singular == name:
         msg = (
             f"--singular '{singular}' is not valid: give the singular of {name} in lowercase "
             "kebab-case (e.g. --singular person for people)."

@@ -1,10 +1,18 @@
 """`scaffold add resource NAME`: a new CRUD resource across the layers of a generated project.
 
 The new files are rendered with Jinja from `resource/files/` (names rendered too, so a file whose
-name renders empty is not written, as in the main template); the lines the composition root,
-the stores and the table types need come from the macros in `resource/wiring.jinja` and are
-placed by `code_edits`. Everything is rendered, placed and formatted in memory first: files are
-written only when every step succeeded.
+name renders empty is not written, as in the main template). The only file it changes is the
+project's resource registry (`src/resources/registry.ts`, which the template writes once and
+updates never touch), with the lines from `resource/wiring.jinja` placed by `code_edits`; the
+resource's table joins the Kysely schema from its own repository file. So `add resource` and
+`scaffold update` never edit the same lines, in whatever order they run.
+
+Migrations of resources are named by their UTC creation time (`20260105093000_create_invoices`),
+the template's by fixed four-digit numbers (`0002_outbox_messages`): the two never collide, and
+the migrator applies a template migration that arrives later even though it sorts first.
+
+Everything is rendered, placed and formatted in memory first: files are written only when every
+step succeeded.
 """
 
 from __future__ import annotations
@@ -13,28 +21,23 @@ import contextlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import yaml
 
-from scaffold.code_edits import (
-    AnchorMissingError,
-    FileEdit,
-    Insertion,
-    among_imports,
-    at_end,
-    before_block,
-    before_closing,
-    before_line,
-)
+from scaffold.code_edits import AnchorMissingError, FileEdit, Insertion, among_imports, into_list
 from scaffold.git_repo import require_clean_subtree
-from scaffold.prettier import format_files
+from scaffold.prettier import PRINT_WIDTH, fit, format_files
 from scaffold.resource_names import ResourceError, ResourceNames, resource_names
 from scaffold.template_source import find_template_source
 
 ANSWERS_FILE = ".copier-answers.yml"
+REGISTRY = "src/resources/registry.ts"
+# Resource migrations are named by UTC time; the template's own have four-digit numbers.
+_TIMESTAMP = "%Y%m%d%H%M%S"
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,17 @@ class AddedResource:
 
 
 def add_resource(
-    project: Path, name: str, *, singular: str | None = None, templates: Path | None = None
+    project: Path,
+    name: str,
+    *,
+    singular: str | None = None,
+    templates: Path | None = None,
+    now: datetime | None = None,
 ) -> AddedResource:
-    """Render the resource's files, wire them in, format them, then write them all at once."""
+    """Render the resource's files, register it, format them, then write them all at once.
+
+    `now` names the migration (default: the current UTC time).
+    """
     project = project.expanduser().resolve()
     answers = _project_answers(project)
     names = resource_names(name, singular=singular)
@@ -61,14 +72,13 @@ def add_resource(
     variables: dict[str, Any] = {
         **answers,
         **names.variables(),
-        "migration": f"{_next_migration_number(project)}_create_{names.table}",
+        "migration": f"{_migration_timestamp(project, now)}_create_{names.table}",
     }
     root = templates or find_template_source().resource_templates
     environment = _environment(root)
     created = _render_files(environment, root / "files", variables)
     _refuse_existing(project, names, created, postgres=postgres)
-    edits = _wiring(environment, variables, postgres=postgres, jwt=answers.get("auth") == "jwt")
-    changed = _apply_edits(project, edits)
+    changed = _apply_edits(project, [_registration(environment, variables)])
     contents = {**created, **changed}
     formatted = format_files(project, {path: text for path, text in contents.items()})
     if formatted is not None:
@@ -104,25 +114,35 @@ def _project_answers(project: Path) -> dict[str, Any]:
     return {key: value for key, value in recorded.items() if not str(key).startswith("_")}
 
 
-def _next_migration_number(project: Path) -> str:
-    numbers = [
-        match.group(1)
+def _migration_timestamp(project: Path, now: datetime | None) -> str:
+    """The current UTC time, or one second after the newest resource migration if that is later.
+
+    So resource migrations apply in the order they were added, even from a fast clock or a
+    clock that went back.
+    """
+    moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0, tzinfo=None)
+    stamps = [
+        datetime.strptime(match.group(1), _TIMESTAMP)
         for path in (project / "migrations").glob("*.sql")
-        if (match := re.match(r"(\d+)_", path.name))
+        if (match := re.match(r"(\d{14})_", path.name))
     ]
-    highest = max(numbers, key=int, default="0000")
-    return str(int(highest) + 1).zfill(len(highest))
+    if stamps and max(stamps) >= moment:
+        moment = max(stamps) + timedelta(seconds=1)
+    return moment.strftime(_TIMESTAMP)
 
 
 def _environment(root: Path) -> jinja2.Environment:
     if not (root / "wiring.jinja").is_file():
         msg = f"The resource templates are missing from {root}: reinstall scaffold."
         raise ResourceError(msg)
-    return jinja2.Environment(  # noqa: S701 - renders TypeScript, not HTML
+    environment = jinja2.Environment(  # noqa: S701 - renders TypeScript, not HTML
         loader=jinja2.FileSystemLoader(root),
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
+    environment.filters["fit"] = fit
+    environment.tests["fitting"] = lambda line: len(line) <= PRINT_WIDTH
+    return environment
 
 
 def _render_files(
@@ -156,19 +176,26 @@ def _refuse_existing(
         for path in sorted((project / "src").rglob("*.ts"))
         if route.search(path.read_text(encoding="utf-8", errors="replace"))
     ]
-    pascal = names.variables()["singular_pascal"]
-    for path in ("src/app.ts", "src/stores.ts"):
+    variables = names.variables()
+    wired = {
+        # Where projects generated before resource registries wired their resources.
+        "src/app.ts": rf"\b{variables['singular_pascal']}(?:Controller|Service|Repository)\b",
+        "src/stores.ts": rf"\b{variables['singular_pascal']}Repository\b",
+        REGISTRY: rf"\b{variables['singular_camel']}Resource\b",
+    }
+    for path, pattern in wired.items():
         source = project / path
         if source.is_file() and re.search(
-            rf"\b{pascal}(?:Controller|Service|Repository)\b",
-            source.read_text(encoding="utf-8", errors="replace"),
+            pattern, source.read_text(encoding="utf-8", errors="replace")
         ):
             clashes.append(path)
-    schema = project / "src/infra/database-schema.ts"
-    if postgres and schema.is_file():
-        text = schema.read_text(encoding="utf-8", errors="replace")
-        if re.search(rf"^\s+{names.table}:", text, flags=re.MULTILINE):
-            clashes.append(f"{schema.relative_to(project)} (table {names.table})")
+    table = re.compile(rf"interface DatabaseSchema \{{[^}}]*^\s+{names.table}:", re.MULTILINE)
+    if postgres:
+        clashes += [
+            f"{path.relative_to(project).as_posix()} (table {names.table})"
+            for path in sorted((project / "src").rglob("*.ts"))
+            if table.search(path.read_text(encoding="utf-8", errors="replace"))
+        ]
     if postgres and list((project / "migrations").glob(f"*_create_{names.table}.sql")):
         clashes.append(f"migrations/*_create_{names.table}.sql")
     if clashes:
@@ -180,85 +207,20 @@ def _refuse_existing(
         raise ResourceError(msg)
 
 
-def _wiring(
-    environment: jinja2.Environment, variables: Mapping[str, Any], *, postgres: bool, jwt: bool
-) -> list[FileEdit]:
+def _registration(environment: jinja2.Environment, variables: Mapping[str, Any]) -> FileEdit:
     macros = environment.get_template("wiring.jinja").make_module(dict(variables))
 
     def snippet(name: str) -> str:
         return str(getattr(macros, name)()).strip("\n")
 
-    app_requires = [(r"^import \{ randomUUID \} from 'node:crypto';$", "the randomUUID import")]
-    if jwt:
-        app_requires.append((r"^  const authenticate = ", "`const authenticate = …` in buildApp"))
-    if postgres:
-        app_requires.append((r"^  const stores =", "`const stores = …` in buildApp"))
-    edits = [
-        FileEdit(
-            path="src/app.ts",
-            requires=app_requires,
-            insertions=[
-                Insertion("among the imports", snippet("app_imports"), among_imports),
-                Insertion(
-                    "before `await server.ready();` in buildApp",
-                    snippet("app_registration"),
-                    before_line("  await server.ready();"),
-                ),
-            ],
-        )
-    ]
-    if postgres:
-        edits.append(
-            FileEdit(
-                path="src/stores.ts",
-                requires=[(r"^  const database = createDatabase\(", "`const database = …`")],
-                insertions=[
-                    Insertion("among the imports", snippet("stores_imports"), among_imports),
-                    Insertion(
-                        "at the end of `interface Stores`",
-                        snippet("stores_member"),
-                        before_closing("export interface Stores {", "}"),
-                    ),
-                    Insertion(
-                        "in the object inMemoryStores() returns",
-                        snippet("stores_in_memory"),
-                        before_closing("export function inMemoryStores(): Stores {", "  };"),
-                    ),
-                    Insertion(
-                        "in the object connectStores() returns",
-                        snippet("stores_connected"),
-                        before_closing(
-                            "export function connectStores(config: Config, options: "
-                            "ConnectStoresOptions): Stores {",
-                            "  };",
-                        ),
-                    ),
-                ],
-            )
-        )
-        edits.append(
-            FileEdit(
-                path="src/infra/database-schema.ts",
-                requires=[
-                    (r"^type Timestamp = ", "the `Timestamp` column type"),
-                    (r"^import type \{[^}]*\bSelectable\b", "the `Selectable` import from kysely"),
-                ],
-                insertions=[
-                    Insertion(
-                        "before `export interface DatabaseSchema {`",
-                        snippet("schema_table"),
-                        before_block("export interface DatabaseSchema {"),
-                    ),
-                    Insertion(
-                        "at the end of `interface DatabaseSchema`",
-                        snippet("schema_member"),
-                        before_closing("export interface DatabaseSchema {", "}"),
-                    ),
-                    Insertion("at the end of the file", snippet("schema_row"), at_end),
-                ],
-            )
-        )
-    return edits
+    opener = "export const resources: readonly ResourceModule[] = ["
+    return FileEdit(
+        path=REGISTRY,
+        insertions=[
+            Insertion("among the imports", snippet("registry_import"), among_imports),
+            Insertion("in the `resources` list", snippet("registry_entry"), into_list(opener)),
+        ],
+    )
 
 
 def _apply_edits(project: Path, edits: list[FileEdit]) -> dict[str, str]:
@@ -268,7 +230,10 @@ def _apply_edits(project: Path, edits: list[FileEdit]) -> dict[str, str]:
     for edit in edits:
         source = project / edit.path
         if not source.is_file():
-            problems.append(f"{edit.path} is missing")
+            problems.append(
+                f"{edit.path} is missing (a project generated before resource registries gets "
+                "it from `scaffold update`)"
+            )
             continue
         try:
             changed[edit.path] = edit.apply(source.read_text(encoding="utf-8"))

@@ -22,6 +22,7 @@ import { zodSchemaController } from './infra/zod-compilers.js';
 import { InMemoryIdempotencyStore } from './repositories/in-memory-idempotency-store.js';
 import { InMemoryOrderRepository } from './repositories/in-memory-order-repository.js';
 import type { Order } from './repositories/order-repository.js';
+import { resources } from './resources/registry.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { orderRoutes } from './routes/order-routes.js';
 import { OrderService } from './services/order-service.js';
@@ -114,6 +115,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await server.register(orderRoutes, {
     controller: new OrderController(orderService),
   });
+  for (const resource of resources) {
+    await server.register(resource, {
+      now: () => new Date(),
+      newId: randomUUID,
+    });
+  }
   await server.ready();
 
   return { server, readiness };
