@@ -110,6 +110,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="'METHOD /path [JSON body]' of the workload=cpu route that runs a CPU task "
         f"(default: {DEFAULT_TASK_ROUTE!r})",
     )
+    add(
+        "--overload-baseline",
+        type=Path,
+        default=None,
+        help="a built `minimal` project of an earlier version to overload beside the current one",
+    )
+    add(
+        "--overload-variant",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="also overload the current `minimal` with this setting (repeatable)",
+    )
     return parser
 
 
@@ -143,6 +156,8 @@ def options_from(arguments: argparse.Namespace, command: str) -> RunOptions:
         services=BackingServices(arguments.database_url, arguments.redis_url),
         cpu_task_route=arguments.cpu_task,
         command=command,
+        overload_baseline=arguments.overload_baseline,
+        overload_variants=tuple(arguments.overload_variant),
     )
 
 

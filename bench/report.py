@@ -50,6 +50,7 @@ def render_markdown(results: Mapping[str, Any]) -> str:
     lines += _footprint_section(results.get("footprint", []))
     lines += _cli_section(results.get("cli", []))
     lines += _cpu_section(results.get("cpu_pool"))
+    lines += _overload_section(results.get("overload", []))
     skipped = results.get("skipped", [])
     if skipped:
         lines += ["## Skipped", ""]
@@ -259,3 +260,66 @@ def _without_nan(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_without_nan(item) for item in value]
     return value
+
+
+def _percent(value: Any) -> str:
+    return "n/a" if value is None else f"{100 * value:.0f} %"
+
+
+def _overload_section(runs: Sequence[Mapping[str, Any]]) -> list[str]:
+    if not runs:
+        return []
+    lines = [
+        "## Overload: `GET /orders/:id` past capacity",
+        "",
+        "Capacity: 200s per second from wrk -c50 on the same process. Open-loop: requests due "
+        "at a fixed rate (bench/openloop.c, 1,000 connections), latency from when each was due. "
+        "Closed-loop: wrk -c2000. The generator shares the machine's cores with the service.",
+        "",
+    ]
+    header = [
+        "round",
+        "target",
+        "load",
+        "goodput (of capacity)",
+        "200 p99 ms",
+        "503 p99 ms",
+        "503s",
+        "errors / timeouts / not sent",
+        "probes not 200 (slowest ms)",
+    ]
+    body = []
+    for run in runs:
+        name, capacity = run["name"], run["capacity_rps"]
+        for row in run["open_loop"]:
+            body.append(
+                [
+                    str(run["round"]),
+                    name,
+                    f"{row['offered_multiple']:g}x open-loop ({row['rate']:,.0f}/s)",
+                    f"{_percent(row['goodput_share'])} of {capacity:,.0f}/s",
+                    _number(row["ok_ms"].get("99"), 1),
+                    _number(row["refused_ms"].get("99"), 1),
+                    str(row["statuses"].get("503", row["statuses"].get(503, 0))),
+                    f"{row['connection_errors']} / {row['timeouts']} / {row['never_sent']}",
+                    f"{row['probes']['not_200']} ({row['probes']['max_ms']})",
+                ]
+            )
+        closed = run["closed_loop"]
+        statuses = closed["statuses"]
+        body.append(
+            [
+                str(run["round"]),
+                name,
+                f"{closed['connections']:,} closed-loop",
+                f"{_percent(closed['goodput_share'])} of {capacity:,.0f}/s",
+                "",
+                "",
+                str(statuses.get("503", statuses.get(503, 0))),
+                f"{closed['errors']} / {closed['timeouts']} / 0",
+                f"{closed['probes']['not_200']} ({closed['probes']['max_ms']})",
+            ]
+        )
+        body.append([str(run["round"]), name, "after the load", "", "", "", "", "", ""])
+        body[-1][3] = f"normal latency after {_number(run['recovery_seconds'], 2)} s"
+    return [*lines, *_table(header, body), ""]

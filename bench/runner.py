@@ -19,13 +19,15 @@ from bench.footprint import production_footprint
 from bench.instructions import measure_instructions
 from bench.load import choose_load_generator
 from bench.node_env import CommandError, machine_description, real_node_binary
+from bench.openloop import GeneratorUnavailableError
+from bench.overload import measure_overload
 from bench.peers import build_peers, peer_by_name
-from bench.presets import BackingServices, build_presets
+from bench.presets import BackingServices, build_presets, create_order, start_command
 from bench.servers import BootError, running_target
 from bench.targets import BuiltTarget, SkippedTarget
 from bench.throughput import LoadSettings, run_rounds
 
-SECTIONS = ("throughput", "cold-start", "instructions", "footprint", "cli", "cpu")
+SECTIONS = ("throughput", "cold-start", "instructions", "footprint", "cli", "cpu", "overload")
 SERVER_SECTIONS = frozenset({"throughput", "cold-start", "instructions"})
 
 
@@ -45,6 +47,10 @@ class RunOptions:
     services: BackingServices
     cpu_task_route: str
     command: str
+    # A built project of an earlier version, overloaded beside the current `minimal`.
+    overload_baseline: Path | None = None
+    # Settings (NAME=VALUE) the current `minimal` is also overloaded with, one variant each.
+    overload_variants: tuple[str, ...] = ()
 
 
 def run_benchmark(options: RunOptions, progress: Callable[[str], None]) -> dict[str, Any]:
@@ -105,6 +111,8 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None]) -> dict[
             seconds=options.load.measure_seconds,
         )
         results["cpu_pool"] = dataclasses.asdict(cpu)
+    if "overload" in options.sections:
+        results["overload"] = _overload(options, node, skipped, progress)
     results["skipped"] = [dataclasses.asdict(item) for item in skipped]
     results["load_average_after"] = os.getloadavg()[0]
     results["duration_seconds"] = time.monotonic() - started
@@ -151,6 +159,49 @@ def _footprints(
             continue
         rows.append(dataclasses.asdict(footprint))
     return rows
+
+
+def _overload(
+    options: RunOptions, node: Path, skipped: list[SkippedTarget], progress: Callable[[str], None]
+) -> list[dict[str, Any]]:
+    builds = build_presets(("minimal",), options.work_dir, node, options.services)
+    skipped += builds.skipped
+    targets = list(builds.targets)
+    if options.overload_baseline is not None and targets:
+        current = targets[0]
+        baseline = options.overload_baseline.resolve()
+        targets.insert(
+            0,
+            dataclasses.replace(
+                current,
+                name="minimal (baseline)",
+                label=f"`minimal` built in {baseline}",
+                directory=baseline,
+                command=start_command(baseline, node),
+                prepare_route=lambda port: create_order(port, {}),
+            ),
+        )
+    if targets:
+        current = targets[-1]
+        for setting in options.overload_variants:
+            variable, _, value = setting.partition("=")
+            targets.append(
+                dataclasses.replace(
+                    current, name=f"minimal, {setting}", env={**current.env, variable: value}
+                )
+            )
+    progress(f"overload: {options.load.rounds} round(s) x {len(targets)} target(s)")
+    try:
+        return measure_overload(
+            targets,
+            options.work_dir,
+            seconds=options.load.measure_seconds,
+            rounds=options.load.rounds,
+            progress=progress,
+        )
+    except GeneratorUnavailableError as error:
+        skipped.append(SkippedTarget("overload", str(error)))
+        return []
 
 
 _PROCESS_STARTED = time.monotonic()

@@ -8,6 +8,7 @@ import type { Config } from './config/config.js';
 import { OrderController } from './controllers/order-controller.js';
 import { createErrorHandler, notFoundHandler } from './errors/error-handler.js';
 import { AccessLog } from './infra/access-log.js';
+import { registerAdmissionMetrics } from './infra/admission-metrics.js';
 import { proxyTrust, registerHttpProtection } from './infra/http-protection.js';
 import { createHttpLogging } from './infra/logger.js';
 import { createMetrics, registerHttpMetrics } from './infra/metrics.js';
@@ -89,11 +90,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   registerRequestContext(server, requestContext);
   registerHttpMetrics(server, metrics);
-  await registerHttpProtection(server, {
+  const admission = await registerHttpProtection(server, {
     corsOrigins: config.http.corsOrigins,
     rateLimit: config.rateLimit,
     maxEventLoopDelayMs: config.http.maxEventLoopDelayMs,
   });
+  registerAdmissionMetrics(metrics.registry, admission);
   registerOpenApi(server);
 
   const orderService = new OrderService({

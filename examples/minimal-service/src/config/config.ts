@@ -75,7 +75,10 @@ export interface Config {
      * and networks); false when clients connect directly.
      */
     readonly trustProxy: false | number | string;
-    /** Mean event-loop delay past which requests are shed with 503 (load shedding). */
+    /**
+     * Event-loop time a turn spends on requests before it refuses the rest of that turn's
+     * requests with 503 (admission control): how long a request may wait behind others.
+     */
     readonly maxEventLoopDelayMs: number;
   };
   readonly log: { readonly level: string };

@@ -4,6 +4,7 @@ import cors from '@fastify/cors';
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance } from 'fastify';
 
+import { AdmissionControl, installAdmissionGate } from './admission-control.js';
 import { RateLimiter, registerRateLimit, type SharedCounter } from './rate-limit.js';
 
 export interface HttpProtectionOptions {
@@ -11,20 +12,26 @@ export interface HttpProtectionOptions {
   readonly rateLimit: { readonly max: number; readonly windowMs: number };
   /** Counts shared by every instance (Redis), so the limit holds across them; else per instance. */
   readonly rateLimitCounter?: SharedCounter | undefined;
-  /** Mean event-loop delay (over 1 s) past which requests are shed with 503 + Retry-After. */
+  /**
+   * Event-loop time a turn may spend on requests before the rest of that turn's requests are
+   * refused with 503 + Retry-After (admission control).
+   */
   readonly maxEventLoopDelayMs: number;
 }
 
 // Past these limits the service sheds load with 503 + Retry-After instead of slowing for everyone.
 const MAX_HEAP_SHARE = 0.9;
 const MAX_MEMORY_SHARE = 0.9;
-const OVERLOAD_RETRY_AFTER_SECONDS = 10;
+const MEMORY_PRESSURE_RETRY_AFTER_SECONDS = 10;
 
 /** Route config for operational endpoints: probes and scrapes must work even under pressure. */
 export const operationalRouteConfig = {
   rateLimit: false,
   pressureHandler: () => undefined,
 } as const;
+
+/** Answered however loaded the service is: an orchestrator must tell busy from dead. */
+export const ADMISSION_EXEMPT_PATHS = ['/health/live', '/health/ready', '/metrics'] as const;
 
 /**
  * Security headers of every response, per the OWASP REST Security Cheat Sheet. JSON is never
@@ -51,11 +58,20 @@ export function proxyTrust(
   return typeof trusted === 'number' ? (_address, hop) => hop < trusted : trusted;
 }
 
-/** Security headers, CORS allow-list, per-client rate limit and overload shedding. */
+/**
+ * Admission control, security headers, CORS allow-list, per-client rate limit and memory
+ * pressure shedding. Returns the admission control, whose figures the metrics report.
+ */
 export async function registerHttpProtection(
   app: FastifyInstance,
   options: HttpProtectionOptions,
-): Promise<void> {
+): Promise<AdmissionControl> {
+  // First of all: a request refused for overload costs as little as Node can answer it for.
+  const admission = new AdmissionControl({ maxDelayMs: options.maxEventLoopDelayMs });
+  installAdmissionGate(app.server, admission, {
+    exemptPaths: ADMISSION_EXEMPT_PATHS,
+    headers: API_SECURITY_HEADERS,
+  });
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(API_SECURITY_HEADERS);
     done();
@@ -69,14 +85,13 @@ export async function registerHttpProtection(
   });
   // A container's memory limit, when the runtime can see one (cgroups); 0 means unknown.
   const memoryLimit = process.constrainedMemory();
+  // Memory only: a heap or RSS near its limit refuses work until collection frees some. Load is
+  // the admission control's: a mean event-loop delay over a second, once past its threshold,
+  // refused every request, so refusals alone kept the loop behind and goodput collapsed.
   await app.register(underPressure, {
-    // Event-loop delay grows with the work queued in the process, so it tracks the wait every
-    // request sees. Utilization does not: a loop busy 100 % of the time with short queues serves
-    // everyone fast, and shedding there only refuses work the instance could do.
-    maxEventLoopDelay: options.maxEventLoopDelayMs,
     maxHeapUsedBytes: Math.floor(getHeapStatistics().heap_size_limit * MAX_HEAP_SHARE),
     ...(memoryLimit > 0 ? { maxRssBytes: Math.floor(memoryLimit * MAX_MEMORY_SHARE) } : {}),
-    retryAfter: OVERLOAD_RETRY_AFTER_SECONDS,
+    retryAfter: MEMORY_PRESSURE_RETRY_AFTER_SECONDS,
   });
   // After shedding: an overloaded instance refuses work before spending any on counting it.
   registerRateLimit(
@@ -87,4 +102,5 @@ export async function registerHttpProtection(
       logger: app.log,
     }),
   );
+  return admission;
 }

@@ -16,7 +16,7 @@ describe('loadConfig', () => {
       bodyLimitBytes: 1_048_576,
       corsOrigins: [],
       trustProxy: false,
-      maxEventLoopDelayMs: 1_000,
+      maxEventLoopDelayMs: 20,
     });
     expect(config.shutdown).toEqual({ drainDelayMs: 1_000, timeoutMs: 10_000 });
   });
