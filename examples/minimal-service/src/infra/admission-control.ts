@@ -33,6 +33,7 @@ export class AdmissionControl {
   readonly #now: () => number;
   readonly #afterTurn: (callback: () => void) => void;
   #turnStartedAt = 0;
+  #windowStartedAt = 0;
   #inTurn = false;
   #longestTurnMs = 0;
   /** Requests refused since the process started. */
@@ -50,16 +51,17 @@ export class AdmissionControl {
     if (!this.#inTurn) {
       this.#inTurn = true;
       this.#turnStartedAt = now;
+      this.#windowStartedAt = now;
       this.#afterTurn(this.#endTurn);
       return true;
     }
-    const elapsed = now - this.#turnStartedAt;
+    const elapsed = now - this.#windowStartedAt;
     if (elapsed < this.maxDelayMs) return true;
     // With more sockets ready than one poll returns (1,024), libuv polls again within the same
     // turn, and the turn lasts as long as clients keep sending: a window of refusals, then a
     // new window of admissions, keeps the turn serving instead of refusing all of it.
     if (elapsed < this.maxDelayMs * WINDOW_WITH_REFUSALS) return false;
-    this.#turnStartedAt = now;
+    this.#windowStartedAt = now;
     return true;
   }
 

@@ -96,6 +96,18 @@ describe('AdmissionControl', () => {
     expect(admission.takeLongestTurnMs()).toBe(7);
     expect(admission.takeLongestTurnMs()).toBe(0);
   });
+
+  it('when a long turn opened new windows, then its whole length is reported', () => {
+    const turns = loop();
+    const admission = admissionOn(turns, 20);
+    admission.admit();
+    turns.advance(30);
+    admission.admit();
+    turns.advance(30);
+    turns.endTurn();
+
+    expect(admission.takeLongestTurnMs()).toBe(60);
+  });
 });
 
 describe('installAdmissionGate', () => {
