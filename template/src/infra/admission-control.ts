@@ -126,7 +126,16 @@ export function installAdmissionGate(
     }
     admission.refused += 1;
     const requestId = requestIdFor(request);
-    response.writeHead(503, [...headers, 'x-request-id', requestId]);
-    response.end(REFUSAL_BODY_START + requestId + REFUSAL_BODY_END);
+    // ASCII only (request ids are restricted to it), so its length is its byte length; without
+    // one, Node would frame the refusal in chunks.
+    const body = REFUSAL_BODY_START + requestId + REFUSAL_BODY_END;
+    response.writeHead(503, [
+      ...headers,
+      'x-request-id',
+      requestId,
+      'content-length',
+      String(body.length),
+    ]);
+    response.end(body);
   });
 }

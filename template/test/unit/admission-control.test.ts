@@ -153,6 +153,9 @@ describe('installAdmissionGate', () => {
     expect(response.headers.get('retry-after')).toBe('1');
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('x-request-id')).toBe('req-7');
+    // Framed by its length, not chunked: the cheapest answer for the server and the client.
+    expect(response.headers.get('transfer-encoding')).toBeNull();
+    expect(Number(response.headers.get('content-length'))).toBe(JSON.stringify(body).length);
     expect(body).toEqual({
       type: 'urn:problem-type:transient',
       title: 'Service Unavailable',
