@@ -57,7 +57,7 @@ const envSchema = z.object({
   RATE_LIMIT_MAX: integer(1).default(1000),
   RATE_LIMIT_WINDOW_MS: integer(1).default(60_000),
   BODY_LIMIT_BYTES: integer(1).default(1_048_576),
-  OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: integer(10).default(1_000),
+  OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: integer(1).default(20),
   READINESS_CACHE_MS: integer(0, 60_000).default(1_000),
 });
 
