@@ -4,19 +4,23 @@ Three older template versions are taken from this repository's own history (`git
 commits below into a temporary template repository, tagged v0.0.1 … v0.0.3), the working tree's
 template is tagged v1.0.0. A project is generated with each old version, edited in every way a
 team edits (a changed line, an added file, a deleted file, a line the template also changed, a
-resource added with `scaffold add resource`), committed, and updated to v1.0.0. Every edit must
-survive; conflicts may appear only in files both sides changed (the deliberate one, and where
-`add resource` inserted lines where the template inserted its own); a second update changes nothing;
-the project from the oldest version then passes lint, typecheck, tests and `npm run migrate` on a
-real PostgreSQL database (one npm install, the shared npm cache).
+resource added with the `scaffold add resource` of that version's time, where it existed),
+committed, and updated to v1.0.0. Every edit must survive; conflicts may appear only in files both
+sides changed (the deliberate one, and where the old `add resource` inserted lines where the
+template inserted its own); a second update changes nothing. The version without `add resource`
+gets its resource from today's scaffold after the update, and that project then passes lint,
+typecheck, tests and `npm run migrate` on a real PostgreSQL database (one npm install, the shared
+npm cache).
 """
 
 from __future__ import annotations
 
 import difflib
 import io
+import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import warnings
 from dataclasses import dataclass
@@ -40,6 +44,8 @@ pytestmark = pytest.mark.slow
 OLD_VERSIONS = {"v0.0.1": "4e258ad", "v0.0.2": "d1195c4", "v0.0.3": "1fad80c"}
 HEAD_VERSION = "v1.0.0"
 TEMPLATE_PATHS = ("copier.yml", "template", "examples/presets", "resource")
+# What `scaffold add resource` of an old version needs: its code and its resource templates.
+OLD_SCAFFOLD_PATHS = ("src/scaffold", "resource")
 ANSWERS = {"project_name": "Orders", "database": "postgres"}
 
 
@@ -84,6 +90,41 @@ def _render(repo: Path, destination: Path, tag: str) -> Path:
     return destination
 
 
+def _old_scaffold(commit: str, destination: Path) -> Path | None:
+    """The `src/scaffold` and `resource/` of `commit`, or None when it had no `add resource`."""
+    present = git(REPO_ROOT, "ls-tree", "--name-only", commit, "--", "src/scaffold/").split()
+    if "src/scaffold/resources.py" not in present:
+        return None
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", commit, "--", *OLD_SCAFFOLD_PATHS],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(destination, filter="data")
+    return destination
+
+
+def _add_resource_as_then(old_scaffold: Path, project: Path) -> list[str]:
+    """Run that version's own `add resource customers`; the files it created."""
+    code = (
+        "import sys; from pathlib import Path; from scaffold.resources import add_resource; "
+        "print('\\n'.join(add_resource(Path(sys.argv[1]), 'customers', "
+        "templates=Path(sys.argv[2])).created))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(old_scaffold / "src")}
+    completed = subprocess.run(
+        [sys.executable, "-c", code, str(project), str(old_scaffold / "resource")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed.stdout.split()
+
+
 def _files(root: Path) -> dict[str, str]:
     return {
         str(path.relative_to(root)): path.read_text(encoding="utf-8", errors="replace")
@@ -103,7 +144,9 @@ class Edits:
     resource_files: list[str]
 
 
-def _edit_like_a_team(project: Path, old: dict[str, str], new: dict[str, str]) -> Edits:
+def _edit_like_a_team(
+    project: Path, old: dict[str, str], new: dict[str, str], old_scaffold: Path | None
+) -> Edits:
     template_changed = {path for path in old if new.get(path) != old[path]}
     unchanged_docs = sorted(
         path
@@ -120,14 +163,16 @@ def _edit_like_a_team(project: Path, old: dict[str, str], new: dict[str, str]) -
     (project / deleted_doc).unlink()
     both = _a_line_both_change(old, new, template_changed)
     commit_all(project, "Team edits")
-    added = add_resource(project, "customers")
-    commit_all(project, "Add the customers resource")
+    resource_files = []
+    if old_scaffold is not None:
+        resource_files = _add_resource_as_then(old_scaffold, project)
+        commit_all(project, "Add the customers resource")
     return Edits(
         changed_line=(changed_doc, lines[heading]),
         added_file="docs/team.md",
         deleted_file=deleted_doc,
         both_changed=both,
-        resource_files=added.created,
+        resource_files=resource_files,
     )
 
 
@@ -179,11 +224,12 @@ def updated(history: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     work = tmp_path_factory.mktemp("update-matrix")
     new = _files(_render(history, work / "pristine-head", HEAD_VERSION))
     projects = {}
-    for tag in OLD_VERSIONS:
+    for tag, commit in OLD_VERSIONS.items():
         project = _render(history, work / tag, tag)
         init_repository(project, message=f"Generated with {tag}")
         old = _files(project)
-        edits = _edit_like_a_team(project, old, new)
+        old_scaffold = _old_scaffold(commit, work / f"scaffold-{tag}")
+        edits = _edit_like_a_team(project, old, new, old_scaffold)
         _edit_that_line(
             project, edits.both_changed, old[edits.both_changed], new[edits.both_changed]
         )
@@ -217,6 +263,9 @@ def updated(history: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
         again = update_project(project, source=source)
         assert again.up_to_date, f"{tag}: the second update changed {again.changed}"
         assert git(project, "status", "--porcelain") == ""
+        if old_scaffold is None:
+            add_resource(project, "customers")
+            commit_all(project, "Add the customers resource")
         projects[tag] = project
     return projects
 
