@@ -94,7 +94,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     rateLimit: config.rateLimit,
     maxEventLoopDelayMs: config.http.maxEventLoopDelayMs,
   });
-  registerOpenApi(server);
+  registerOpenApi(server, { serverUrl: config.http.publicBaseUrl });
 
   const orderService = new OrderService({
     orders: new InMemoryOrderRepository(),
