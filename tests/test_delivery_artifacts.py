@@ -784,6 +784,7 @@ def test_readme_configuration_table_lists_exactly_the_variables_the_answers_use(
         "NODE_ENV", "HOST", "PORT", "LOG_LEVEL", "SHUTDOWN_TIMEOUT_MS", "CORS_ORIGINS",
         "RATE_LIMIT_MAX", "RATE_LIMIT_WINDOW_MS", "TRUST_PROXY", "BODY_LIMIT_BYTES",
         "OVERLOAD_MAX_EVENT_LOOP_DELAY_MS",
+        "PUBLIC_BASE_URL",
     }  # fmt: skip
     expected.add("READINESS_CACHE_MS")
     if a["auth"] == "jwt":
@@ -814,7 +815,7 @@ def test_one_adr_per_decision_numbered_without_gaps(project: Rendered) -> None:
     adrs = sorted((project.path / "docs/adr").glob("*.md"))
     numbers = [int(path.name[:4]) for path in adrs]
     assert numbers == list(range(1, len(adrs) + 1))
-    assert len(adrs) == 9
+    assert len(adrs) == 10
     for number, path in zip(numbers, adrs, strict=True):
         first_line = path.read_text(encoding="utf-8").splitlines()[0]
         assert first_line.startswith(f"# {number}. "), path.name

@@ -96,7 +96,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     maxEventLoopDelayMs: config.http.maxEventLoopDelayMs,
   });
   registerAdmissionMetrics(metrics.registry, admission);
-  registerOpenApi(server);
+  registerOpenApi(server, { serverUrl: config.http.publicBaseUrl });
 
   const orderService = new OrderService({
     orders: new InMemoryOrderRepository(),

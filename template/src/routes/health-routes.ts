@@ -36,8 +36,10 @@ export const healthRoutes: FastifyPluginCallbackZod<HealthRoutesOptions> = (
     {
       config: operationalRouteConfig,
       schema: {
+        operationId: 'getLiveness',
         summary: 'Liveness: the process is running and its event loop responds',
         tags: ['operations'],
+        security: [],
         response: { 200: z.object({ status: z.literal('ok') }) },
       },
     },
@@ -49,8 +51,10 @@ export const healthRoutes: FastifyPluginCallbackZod<HealthRoutesOptions> = (
     {
       config: operationalRouteConfig,
       schema: {
+        operationId: 'getReadiness',
         summary: 'Readiness: every dependency answers and the service is not draining',
         tags: ['operations'],
+        security: [],
         response: { 200: readinessSchema, 503: readinessSchema },
       },
     },

@@ -54,6 +54,10 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: integer(1).default(10_000),
   CORS_ORIGINS: commaSeparated.pipe(z.array(z.url())).default([]),
   TRUST_PROXY: trustedProxies.optional(),
+  PUBLIC_BASE_URL: z
+    .url()
+    .transform((url) => (url.endsWith('/') ? url.slice(0, -1) : url))
+    .optional(),
   RATE_LIMIT_MAX: integer(1).default(1000),
   RATE_LIMIT_WINDOW_MS: integer(1).default(60_000),
   BODY_LIMIT_BYTES: integer(1).default(1_048_576),
@@ -80,6 +84,8 @@ export interface Config {
      * requests with 503 (admission control): how long a request may wait behind others.
      */
     readonly maxEventLoopDelayMs: number;
+    /** Where consumers reach the API, for the OpenAPI document: '/' (relative) unless set. */
+    readonly publicBaseUrl: string;
   };
   readonly log: { readonly level: string };
   readonly shutdown: {
@@ -105,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       corsOrigins: parsed.CORS_ORIGINS,
       trustProxy: parsed.TRUST_PROXY ?? false,
       maxEventLoopDelayMs: parsed.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS,
+      publicBaseUrl: parsed.PUBLIC_BASE_URL ?? '/',
     },
     log: { level: parsed.LOG_LEVEL },
     shutdown: {

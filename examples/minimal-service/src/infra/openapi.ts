@@ -3,6 +3,7 @@ import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-pro
 
 import { registerApiDocs } from './api-docs.js';
 import { operationalRouteConfig } from './http-protection.js';
+import { referencedSchemasOnly } from './openapi-components.js';
 import { zodSchemaController } from './zod-compilers.js';
 
 // The version is the API contract's: bumped on breaking changes, independent of the package's.
@@ -12,7 +13,14 @@ const API_INFO = {
   title: 'Minimal Service',
   description: 'A production-ready Node.js service.',
   version: '1.0.0',
+  // No licence is granted; an SPDX LicenseRef names a licence that is not on the SPDX list.
+  license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
 };
+
+export interface OpenApiOptions {
+  /** The document's server: where consumers reach the API. A relative '/' works behind any host. */
+  readonly serverUrl: string;
+}
 
 /**
  * Serves the OpenAPI 3.1 document of the routes' zod schemas at /openapi.json, with Swagger UI
@@ -22,7 +30,7 @@ const API_INFO = {
  * holding the same routes. The generator and its YAML and JSON Schema libraries cost about
  * 20 ms of start-up and a few MiB, which an instance that is never asked for its document saves.
  */
-export function registerOpenApi(app: FastifyInstance): void {
+export function registerOpenApi(app: FastifyInstance, { serverUrl }: OpenApiOptions): void {
   const routes: RouteOptions[] = [];
   app.addHook('onRoute', (route) => {
     routes.push(route);
@@ -31,7 +39,7 @@ export function registerOpenApi(app: FastifyInstance): void {
 
   let document: Promise<unknown> | undefined;
   app.get('/openapi.json', { schema: { hide: true }, config: operationalRouteConfig }, () => {
-    document ??= describeRoutes(routes).catch((error: unknown) => {
+    document ??= describeRoutes(routes, serverUrl).catch((error: unknown) => {
       document = undefined;
       throw error;
     });
@@ -39,7 +47,10 @@ export function registerOpenApi(app: FastifyInstance): void {
   });
 }
 
-async function describeRoutes(routes: readonly RouteOptions[]): Promise<unknown> {
+async function describeRoutes(
+  routes: readonly RouteOptions[],
+  serverUrl: string,
+): Promise<unknown> {
   const { default: swagger } = await import('@fastify/swagger');
   // HEAD routes are copied with the rest instead of being added again for each GET.
   const scratch = Fastify({ schemaController: zodSchemaController(), exposeHeadRoutes: false });
@@ -47,9 +58,12 @@ async function describeRoutes(routes: readonly RouteOptions[]): Promise<unknown>
     openapi: {
       openapi: '3.1.0',
       info: API_INFO,
+      servers: [{ url: serverUrl }],
     },
+    // Paths are the routes as the service serves them, whatever the server URL's path is.
+    stripBasePath: false,
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (document) => referencedSchemasOnly(jsonSchemaTransformObject(document)),
   });
   for (const { method, url, schema } of routes) {
     scratch.route({

@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       corsOrigins: [],
       trustProxy: false,
       maxEventLoopDelayMs: 20,
+      publicBaseUrl: '/',
     });
     expect(config.shutdown).toEqual({ drainDelayMs: 1_000, timeoutMs: 10_000 });
   });
