@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tarfile
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,14 +58,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for tag, commit in OLD_VERSIONS.items():
         _replace_tree(repo)
         present = git(REPO_ROOT, "ls-tree", "--name-only", commit, "--", *TEMPLATE_PATHS).split()
-        archive = subprocess.run(
-            ["git", "archive", "--format=tar", commit, "--", *present],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            check=True,
-        ).stdout
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(repo, filter="data")
+        _extract(commit, present, repo)
         release(repo, tag)
     _replace_tree(repo)
     for path in TEMPLATE_PATHS:
@@ -95,15 +89,20 @@ def _old_scaffold(commit: str, destination: Path) -> Path | None:
     present = git(REPO_ROOT, "ls-tree", "--name-only", commit, "--", "src/scaffold/").split()
     if "src/scaffold/resources.py" not in present:
         return None
+    _extract(commit, OLD_SCAFFOLD_PATHS, destination)
+    return destination
+
+
+def _extract(commit: str, paths: Sequence[str], destination: Path) -> None:
+    """Write `paths` as they were at `commit` of this repository into `destination`."""
     archive = subprocess.run(
-        ["git", "archive", "--format=tar", commit, "--", *OLD_SCAFFOLD_PATHS],
+        ["git", "archive", "--format=tar", commit, "--", *paths],
         cwd=REPO_ROOT,
         capture_output=True,
         check=True,
     ).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(destination, filter="data")
-    return destination
 
 
 def _add_resource_as_then(old_scaffold: Path, project: Path) -> list[str]:
