@@ -256,7 +256,10 @@ def test_a_project_with_numbered_resource_migrations_takes_a_later_queue_and_los
     git(project, "commit", "--quiet", "--allow-empty", "-m", "Queue")
     lab.build(project)
     applied = lab.migrate(project, database)
-    answer(queue="none")(lab, project)
+    dropped = update_project(project, answers={"queue": "none"}, source=lab.template)
+
+    assert dropped.conflicts == []
+    assert dropped.migrations_kept == ["migrations/0002_outbox_messages.sql"]
 
     assert '"migrationName":"0002_outbox_messages","status":"Success"' in applied
     assert migrations(project) == [

@@ -15,7 +15,7 @@ from scaffold.errors import DirtyTreeError, ScaffoldError, TemplateVersionError
 from scaffold.resources import add_resource
 from scaffold.template_source import PUBLISHED_BUNDLE, TemplateSource
 from scaffold.update import update_project
-from scaffold.update_followups import sync_lockfile
+from scaffold.update_followups import kept_feature_migrations, sync_lockfile
 from scaffold.update_workspace import backout_command
 from tests.conftest import REPO_ROOT, RunCli
 from tests.update_helpers import (
@@ -418,3 +418,12 @@ def test_the_readme_says_what_plain_copier_update_can_and_cannot_do() -> None:
 
     assert "plain `copier update`" in section
     assert "cannot" in section
+
+
+def test_when_an_update_drops_the_queue_then_it_reports_the_outbox_migration_it_keeps() -> None:
+    before = {"database": "postgres", "queue": "bullmq", "outbox_migration": True}
+    after = {"database": "postgres", "queue": "none", "outbox_migration": True}
+
+    assert kept_feature_migrations(before, after) == ["migrations/0002_outbox_messages.sql"]
+    assert kept_feature_migrations(after, after) == []
+    assert kept_feature_migrations(before, {**after, "queue": "rabbitmq"}) == []

@@ -168,6 +168,11 @@ def print_update(result: UpdateResult) -> None:
             + _escape(", ".join(result.compose_mounts_removed))
             + ". Remove those mounts (or the file) before `docker compose up`."
         )
+    for path in result.migrations_kept:
+        console.print(
+            f"  [yellow]kept[/] {_escape(path)}: the feature is gone, but a database that applied "
+            "this migration needs it (docs/adr/0003-data-store.md)."
+        )
     if result.pretend:
         _print_pretend_summary(result)
         return

@@ -27,7 +27,12 @@ from scaffold.git_repo import require_clean_subtree, subtree_changes
 from scaffold.questions import check_known, load_questions
 from scaffold.template_source import TemplateSource, find_template_source
 from scaffold.update_checks import check_versions, same_source
-from scaffold.update_followups import Lockfile, removed_compose_mounts, sync_lockfile
+from scaffold.update_followups import (
+    Lockfile,
+    kept_feature_migrations,
+    removed_compose_mounts,
+    sync_lockfile,
+)
 from scaffold.update_workspace import (
     atomic_subtree,
     backout_command,
@@ -56,6 +61,7 @@ class UpdateResult:
     source_note: str | None = None
     lockfile: Lockfile | None = None
     compose_mounts_removed: list[str] = field(default_factory=list)
+    migrations_kept: list[str] = field(default_factory=list)
     backout: str = ""
 
     @property
@@ -147,6 +153,7 @@ def _update(
         removed=[path for code, path in changes if "D" in code],
         source_note=note,
         compose_mounts_removed=removed_compose_mounts(project) if "compose.yaml" in kept else [],
+        migrations_kept=kept_feature_migrations(recorded, after),
         backout=backout_command(shown_as),
     )
 

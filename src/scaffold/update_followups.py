@@ -1,4 +1,4 @@
-"""What an update leaves to do after the merge: the lockfile, and compose files that dangle."""
+"""What an update leaves to do after the merge: lockfile, dangling compose mounts, migrations."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -83,3 +85,18 @@ def removed_compose_mounts(project: Path) -> list[str]:
             ):
                 missing.append(mounted)
     return missing
+
+
+# Migrations a feature rendered, by the recorded answer that keeps them once rendered, and the
+# answer whose change drops the feature: a database that applied them needs them.
+FEATURE_MIGRATIONS = {"outbox_migration": ("queue", "migrations/0002_outbox_messages.sql")}
+
+
+def kept_feature_migrations(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """Migrations the update kept although it dropped the feature that rendered them."""
+    kept = []
+    for recorded, (feature, migration) in FEATURE_MIGRATIONS.items():
+        dropped = before.get(feature, "none") != "none" and after.get(feature, "none") == "none"
+        if dropped and after.get(recorded) is True:
+            kept.append(migration)
+    return kept
