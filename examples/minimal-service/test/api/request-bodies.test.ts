@@ -65,7 +65,7 @@ describe('request bodies', () => {
     const response = await app.inject({
       method: 'POST',
       url: '/orders',
-      payload: { customerId: '[[[[[[{{{{{{', items: [{ sku: '"[[[["', quantity: 1 }] },
+      payload: { customerId: '[{[{[{[{[{[{', items: [{ sku: '"[[[["', quantity: 1 }] },
     });
 
     expect(response.statusCode).toBe(201);

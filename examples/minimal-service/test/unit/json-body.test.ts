@@ -28,7 +28,7 @@ describe('JsonDepthScanner', () => {
   it('when brackets stand inside strings, escaped quotes included, then they do not count', () => {
     const scanner = new JsonDepthScanner(2);
 
-    expect(scanner.accept(bytes('{"a":"[[[[\\"[[[[","b":"{{{{\\\\"'))).toBe(true);
+    expect(scanner.accept(bytes('{"a":"[[[[\\"[[[[","b":"{[{[\\\\"'))).toBe(true);
     expect(scanner.accept(bytes(',"c":[]}'))).toBe(true);
   });
 
