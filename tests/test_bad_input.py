@@ -211,6 +211,33 @@ class HostileInput:
             assert parse_raw(answer).status == 431
         assert request(booted.service.port, "GET", "/health/live").status == 200
 
+    def test_headers_just_over_the_limit_get_a_431_problem(self, booted: BootedPreset) -> None:
+        head = (
+            f"GET /orders HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: {'a' * 20_000}\r\n"
+            "Connection: close\r\n\r\n"
+        ).encode()
+        assert_problem(parse_raw(raw_exchange(booted.service.port, head)), 431)
+
+    def test_a_request_the_http_parser_refuses_gets_a_400_problem(
+        self, booted: BootedPreset
+    ) -> None:
+        for head in (
+            b"GET /orders HTTP/1.1 junk\r\n\r\n",
+            b"GET /orders HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header\r\n\r\n",
+            b"POST /orders HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        ):
+            assert_problem(parse_raw(raw_exchange(booted.service.port, head)), 400)
+
+    def test_a_request_with_two_host_headers_gets_a_400_problem(self, booted: BootedPreset) -> None:
+        auth = "".join(f"{key}: {value}\r\n" for key, value in booted.headers.items())
+        head = (
+            f"GET /orders HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n{auth}"
+            "Connection: close\r\n\r\n"
+        ).encode()
+        body = assert_problem(parse_raw(raw_exchange(booted.service.port, head)), 400)
+        assert "more than one Host header" in body["detail"]
+
     def test_an_invalid_request_id_is_replaced_not_echoed(self, booted: BootedPreset) -> None:
         hostile = [
             "bad id <script>alert(1)</script>",

@@ -383,7 +383,7 @@ def test_compose_publishes_every_host_port_once_and_mounts_existing_files(
 ) -> None:
     services: dict[str, Any] = project.yaml("compose.yaml")["services"]
     host_ports = [
-        port.split(":")[0] for service in services.values() for port in service.get("ports", [])
+        port.rsplit(":", 1)[0] for service in services.values() for port in service.get("ports", [])
     ]
     assert len(host_ports) == len(set(host_ports)), host_ports
 
@@ -395,6 +395,26 @@ def test_compose_publishes_every_host_port_once_and_mounts_existing_files(
     ]
     missing = [source for source in mounts if not (project.path / source).exists()]
     assert missing == []
+
+
+@combos(has_compose)
+def test_compose_publishes_ports_on_loopback_and_locks_redis_and_grafana(
+    project: Rendered,
+) -> None:
+    services: dict[str, Any] = project.yaml("compose.yaml")["services"]
+    published = [port for service in services.values() for port in service.get("ports", [])]
+    assert published
+    assert all(port.startswith("127.0.0.1:") for port in published), published
+    if "redis" in services:
+        command = services["redis"]["command"]
+        password = command[command.index("--requirepass") + 1]
+        assert services["api"]["environment"]["REDIS_URL"] == f"redis://:{password}@redis:6379"
+        assert password in services["redis"]["healthcheck"]["test"]
+        assert f":{password}@" in project.read(".env.example")
+    if "grafana" in services:
+        environment = services["grafana"]["environment"]
+        assert environment["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+        assert "GF_AUTH_ANONYMOUS_ORG_ROLE" not in environment
 
 
 # ── Kubernetes ─────────────────────────────────────────────────────────────────────────────────
@@ -785,8 +805,14 @@ def test_readme_configuration_table_lists_exactly_the_variables_the_answers_use(
         "RATE_LIMIT_MAX", "RATE_LIMIT_WINDOW_MS", "TRUST_PROXY", "BODY_LIMIT_BYTES",
         "OVERLOAD_MAX_EVENT_LOOP_DELAY_MS",
         "PUBLIC_BASE_URL",
+        "BODY_BUFFER_LIMIT_BYTES", "JSON_MAX_DEPTH", "REQUEST_TIMEOUT_MS", "HEADERS_TIMEOUT_MS",
+        "KEEP_ALIVE_TIMEOUT_MS",
     }  # fmt: skip
     expected.add("READINESS_CACHE_MS")
+    if a["database"] != "postgres":
+        expected.add("ORDER_STORE_CAPACITY")
+        if a["cache"] != "redis":
+            expected.add("IDEMPOTENCY_STORE_CAPACITY")
     if a["auth"] == "jwt":
         expected |= {"JWT_ISSUER", "JWT_AUDIENCE", "JWT_JWKS_URL", "JWT_PUBLIC_KEY"}
         expected |= {"JWT_PUBLIC_KEY_FILE", "JWT_ALGORITHMS"}

@@ -6,10 +6,12 @@ import type { DestinationStream } from 'pino';
 
 import type { Config } from './config/config.js';
 import { OrderController } from './controllers/order-controller.js';
-import { createErrorHandler, notFoundHandler } from './errors/error-handler.js';
+import { createErrorHandler, handleClientError, notFoundHandler } from './errors/error-handler.js';
 import { AccessLog } from './infra/access-log.js';
 import { registerAdmissionMetrics } from './infra/admission-metrics.js';
+import { refuseAmbiguousHost } from './infra/host-header.js';
 import { proxyTrust, registerHttpProtection } from './infra/http-protection.js';
+import { registerJsonBodyParser } from './infra/json-body.js';
 import { createHttpLogging } from './infra/logger.js';
 import { createMetrics, registerHttpMetrics } from './infra/metrics.js';
 import { registerOpenApi } from './infra/openapi.js';
@@ -20,6 +22,7 @@ import {
   requestIdFor,
 } from './infra/request-context.js';
 import { zodSchemaController } from './infra/zod-compilers.js';
+import { registerMemoryStoreMetrics } from './infra/memory-store-metrics.js';
 import { InMemoryIdempotencyStore } from './repositories/in-memory-idempotency-store.js';
 import { InMemoryOrderRepository } from './repositories/in-memory-order-repository.js';
 import type { Order } from './repositories/order-repository.js';
@@ -30,6 +33,10 @@ import { OrderService } from './services/order-service.js';
 
 // Clients retry within minutes; a day covers slow retry queues without unbounded memory.
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+// Node checks open requests against their timeouts this often (its default, 30 s, would let a
+// stalled request live up to 30 s past its deadline).
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 export interface BuildOptions {
   /** Where log lines go: the process's stdout stream, or a test's capture. */
@@ -72,6 +79,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     bodyLimit: config.http.bodyLimitBytes,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // A request must arrive whole within requestTimeout (else 408), its headers within
+    // headersTimeout; both count from its first byte, so an idle kept-alive connection is never
+    // cut by them. Idle connections stay open longer than a load balancer keeps its own (60 s
+    // on most), so the balancer never reuses one the service is closing.
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: config.http.headersTimeoutMs,
+      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    },
+    clientErrorHandler: handleClientError,
     // While draining, requests on already-open connections are still served (with
     // `Connection: close`); the load balancer has stopped sending new ones after readiness failed.
     return503OnClosing: false,
@@ -85,10 +103,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   // A JSON API: anything but JSON is answered 415 instead of reaching validation as a string.
   server.removeContentTypeParser('text/plain');
+  registerJsonBodyParser(server, {
+    bodyLimitBytes: config.http.bodyLimitBytes,
+    bufferLimitBytes: config.http.bodyBufferLimitBytes,
+    maxDepth: config.http.jsonMaxDepth,
+  });
   server.setErrorHandler(handleError);
   server.setNotFoundHandler(notFoundHandler);
 
   registerRequestContext(server, requestContext);
+  server.addHook('onRequest', refuseAmbiguousHost);
   registerHttpMetrics(server, metrics);
   const admission = await registerHttpProtection(server, {
     corsOrigins: config.http.corsOrigins,
@@ -98,9 +122,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   registerAdmissionMetrics(metrics.registry, admission);
   registerOpenApi(server, { serverUrl: config.http.publicBaseUrl });
 
+  const orders = new InMemoryOrderRepository({ capacity: config.memoryStores.orders });
+  const idempotency = new InMemoryIdempotencyStore<Order>({
+    ttlMs: IDEMPOTENCY_TTL_MS,
+    capacity: config.memoryStores.idempotencyKeys,
+  });
+  registerMemoryStoreMetrics(metrics.registry, { orders, 'idempotency-keys': idempotency });
+
   const orderService = new OrderService({
-    orders: new InMemoryOrderRepository(),
-    idempotency: new InMemoryIdempotencyStore<Order>({ ttlMs: IDEMPOTENCY_TTL_MS }),
+    orders,
+    idempotency,
     events: {
       orderCreated: () => {
         metrics.ordersCreated.inc();

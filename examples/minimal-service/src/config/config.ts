@@ -61,8 +61,15 @@ const envSchema = z.object({
   RATE_LIMIT_MAX: integer(1).default(1000),
   RATE_LIMIT_WINDOW_MS: integer(1).default(60_000),
   BODY_LIMIT_BYTES: integer(1).default(1_048_576),
+  BODY_BUFFER_LIMIT_BYTES: integer(1).default(33_554_432),
+  JSON_MAX_DEPTH: integer(1, 10_000).default(64),
+  REQUEST_TIMEOUT_MS: integer(1).default(30_000),
+  HEADERS_TIMEOUT_MS: integer(1).default(10_000),
+  KEEP_ALIVE_TIMEOUT_MS: integer(1).default(65_000),
   OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: integer(1).default(20),
   READINESS_CACHE_MS: integer(0, 60_000).default(1_000),
+  ORDER_STORE_CAPACITY: integer(1).default(5_000),
+  IDEMPOTENCY_STORE_CAPACITY: integer(1).default(10_000),
 });
 
 export type Environment = 'development' | 'test' | 'production';
@@ -73,6 +80,16 @@ export interface Config {
     readonly host: string;
     readonly port: number;
     readonly bodyLimitBytes: number;
+    /** Body bytes all requests still arriving may hold together; past it, bodies get 503. */
+    readonly bodyBufferLimitBytes: number;
+    /** Deepest nesting of arrays and objects a JSON body may have. */
+    readonly jsonMaxDepth: number;
+    /** A request must arrive whole (headers and body) within this, or it gets 408. */
+    readonly requestTimeoutMs: number;
+    /** A request's headers must arrive within this. */
+    readonly headersTimeoutMs: number;
+    /** How long an idle kept-alive connection stays open; longer than the load balancer's. */
+    readonly keepAliveTimeoutMs: number;
     readonly corsOrigins: readonly string[];
     /**
      * Proxies whose X-Forwarded-For names the client (a hop count, or comma-separated addresses
@@ -97,6 +114,8 @@ export interface Config {
   readonly rateLimit: { readonly max: number; readonly windowMs: number };
   /** How long one evaluation of the readiness checks answers every probe. */
   readonly readiness: { readonly cacheMs: number };
+  /** Capacities of the stores kept in process memory (entries); full stores refuse with 507. */
+  readonly memoryStores: { readonly orders: number; readonly idempotencyKeys: number };
 }
 
 /** Parses the environment once at boot; throws a `ConfigError` listing every problem. */
@@ -108,6 +127,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       host: parsed.HOST,
       port: parsed.PORT,
       bodyLimitBytes: parsed.BODY_LIMIT_BYTES,
+      bodyBufferLimitBytes: parsed.BODY_BUFFER_LIMIT_BYTES,
+      jsonMaxDepth: parsed.JSON_MAX_DEPTH,
+      requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS,
+      // Node refuses a headers timeout past the request timeout, which ends the wait first anyway.
+      headersTimeoutMs: Math.min(parsed.HEADERS_TIMEOUT_MS, parsed.REQUEST_TIMEOUT_MS),
+      keepAliveTimeoutMs: parsed.KEEP_ALIVE_TIMEOUT_MS,
       corsOrigins: parsed.CORS_ORIGINS,
       trustProxy: parsed.TRUST_PROXY ?? false,
       maxEventLoopDelayMs: parsed.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS,
@@ -120,5 +145,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     rateLimit: { max: parsed.RATE_LIMIT_MAX, windowMs: parsed.RATE_LIMIT_WINDOW_MS },
     readiness: { cacheMs: parsed.READINESS_CACHE_MS },
+    memoryStores: {
+      orders: parsed.ORDER_STORE_CAPACITY,
+      idempotencyKeys: parsed.IDEMPOTENCY_STORE_CAPACITY,
+    },
   };
 }

@@ -9,7 +9,8 @@ export type ErrorKind =
   | 'conflict'
   | 'business-rule'
   | 'rate-limited'
-  | 'transient';
+  | 'transient'
+  | 'insufficient-storage';
 
 /**
  * An expected, operational outcome (bad input, missing record, overload). Anything thrown that
@@ -64,4 +65,9 @@ export class TransientError extends AppError {
   ) {
     super(message, options);
   }
+}
+
+/** A bounded in-process store is full; it refuses new entries instead of growing without end. */
+export class InsufficientStorageError extends AppError {
+  readonly kind = 'insufficient-storage';
 }

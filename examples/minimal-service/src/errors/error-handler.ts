@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 
@@ -12,6 +15,7 @@ const statusByKind: Record<ErrorKind, number> = {
   'business-rule': 422,
   'rate-limited': 429,
   transient: 503,
+  'insufficient-storage': 507,
 };
 
 const OVERLOAD_RETRY_AFTER_SECONDS = 10;
@@ -117,4 +121,50 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
     requestId: request.id,
   };
   return reply.code(404).type(PROBLEM_CONTENT_TYPE).send(body);
+}
+
+const CLIENT_ERROR_DETAILS: Record<number, string> = {
+  400: 'The request is not valid HTTP.',
+  408: 'The request did not arrive within the time allowed.',
+  431: 'The request header fields are too large.',
+};
+
+function clientErrorStatus(code: string | undefined): number {
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
+  if (code === 'HPE_HEADER_OVERFLOW') return 431;
+  return 400;
+}
+
+/** Whether a response on this connection has started; Node checks the same before its own 400. */
+function responseStarted(socket: Duplex): boolean {
+  const { _httpMessage: response } = socket as { _httpMessage?: { headersSent?: boolean } };
+  return response?.headersSent === true;
+}
+
+/**
+ * Node's `clientError`: requests the HTTP parser refuses before Fastify sees them (a malformed
+ * request line or header, headers over the size limit, a body not received within the request
+ * timeout). They get the same problem+json as every other error, then the connection closes,
+ * since the rest of what the client sent cannot be framed.
+ */
+export function handleClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable && !responseStarted(socket)) {
+    const status = clientErrorStatus(error.code);
+    const requestId = randomUUID();
+    const body: ProblemDetails = {
+      type: 'about:blank',
+      title: problemTitle(status),
+      status,
+      detail: CLIENT_ERROR_DETAILS[status],
+      requestId,
+    };
+    const json = JSON.stringify(body);
+    socket.write(
+      `HTTP/1.1 ${String(status)} ${problemTitle(status)}\r\n` +
+        `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${String(Buffer.byteLength(json))}\r\n` +
+        `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${json}`,
+    );
+  }
+  socket.destroy(error);
 }

@@ -26,8 +26,7 @@ export const problemDetailsSchema = z
   .meta({ id: 'ProblemDetails' });
 
 export type ProblemDetails = z.output<typeof problemDetailsSchema>;
-
-export type ProblemStatus = 400 | 401 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503;
+export type ProblemStatus = 400 | 401 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503 | 507;
 
 export function problemTitle(status: number): string {
   return STATUS_CODES[status] ?? 'Error';

@@ -68,6 +68,29 @@ function isoTimestamp(): () => string {
   };
 }
 
+// Line and paragraph separators end a line in some log viewers, and bidi controls reorder what
+// a reader sees (Trojan Source); JSON.stringify keeps both as they are. In a JSON line they can
+// only stand inside strings, where the escape means the same character.
+const DECEPTIVE_CHARACTER = /[\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
+const DECEPTIVE_CHARACTERS = new RegExp(DECEPTIVE_CHARACTER.source, 'gu');
+
+function escapeDeceptive(line: string): string {
+  if (!DECEPTIVE_CHARACTER.test(line)) return line;
+  return line.replace(
+    DECEPTIVE_CHARACTERS,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** A destination that receives every line with its separators and bidi controls escaped. */
+function escapingDestination(destination: DestinationStream): DestinationStream {
+  return {
+    write(line: string) {
+      destination.write(escapeDeceptive(line));
+    },
+  };
+}
+
 export interface LoggerOptions {
   readonly level: string;
   readonly requestContext: RequestContextStorage;
@@ -81,7 +104,16 @@ function processFields(): { pid: number; hostname: string } {
 }
 
 /** JSON lines on stdout; the platform ships them. Request (and trace) ids come from context. */
-export function createLogger({ level, requestContext, destination }: LoggerOptions): Logger {
+export function createLogger(options: LoggerOptions): Logger {
+  // Unbatched when nobody passed a stream: every line is out before the call returns.
+  const destination = options.destination ?? pino.destination({ dest: 1, sync: true });
+  return pinoLogger(options, escapingDestination(destination));
+}
+
+function pinoLogger(
+  { level, requestContext }: LoggerOptions,
+  destination: DestinationStream,
+): Logger {
   return pino(
     {
       level,
@@ -95,8 +127,7 @@ export function createLogger({ level, requestContext, destination }: LoggerOptio
         return context === undefined ? {} : { requestId: context.requestId };
       },
     },
-    // Unbatched when nobody passed a stream: every line is out before the call returns.
-    destination ?? pino.destination({ dest: 1, sync: true }),
+    destination,
   );
 }
 
@@ -122,8 +153,10 @@ export interface HttpLogging {
  * serialization of the same line cost about a twelfth of a request's CPU instructions.
  */
 export function createHttpLogging(options: LoggerOptions): HttpLogging {
-  const destination = options.destination ?? pino.destination({ dest: 1, sync: true });
-  const logger = createLogger({ ...options, destination });
+  const destination = escapingDestination(
+    options.destination ?? pino.destination({ dest: 1, sync: true }),
+  );
+  const logger = pinoLogger(options, destination);
   const timestamp = isoTimestamp();
   // `,"pid":…,"hostname":"…"`: the same fields, in the same order, as the logger's own lines.
   const processJson = `,${JSON.stringify(processFields()).slice(1, -1)}`;

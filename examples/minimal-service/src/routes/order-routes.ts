@@ -35,7 +35,7 @@ export const orderRoutes: FastifyPluginCallbackZod<OrderRoutesOptions> = (
         body: newOrderSchema,
         response: {
           201: orderSchema,
-          ...problemResponses(400, 409, 413, 415, 422, 429, 500, 503),
+          ...problemResponses(400, 409, 413, 415, 422, 429, 500, 503, 507),
         },
       },
     },

@@ -14,12 +14,28 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       port: 3000,
       bodyLimitBytes: 1_048_576,
+      bodyBufferLimitBytes: 33_554_432,
+      jsonMaxDepth: 64,
+      requestTimeoutMs: 30_000,
+      headersTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 65_000,
       corsOrigins: [],
       trustProxy: false,
       maxEventLoopDelayMs: 20,
       publicBaseUrl: '/',
     });
     expect(config.shutdown).toEqual({ drainDelayMs: 1_000, timeoutMs: 10_000 });
+    expect(config.memoryStores).toEqual({ orders: 5_000, idempotencyKeys: 10_000 });
+  });
+
+  it('when the headers timeout is longer than the request timeout, then the request timeout bounds both', () => {
+    const config = loadConfig({
+      ...requiredEnv,
+      REQUEST_TIMEOUT_MS: '5000',
+      HEADERS_TIMEOUT_MS: '20000',
+    });
+
+    expect(config.http).toMatchObject({ requestTimeoutMs: 5_000, headersTimeoutMs: 5_000 });
   });
 
   it('when a variable is empty, then it counts as unset', () => {

@@ -16,10 +16,10 @@ const newOrder = { customerId: 'customer-1', items: [{ sku: 'SKU-1', quantity: 2
 
 function createService() {
   let sequence = 0;
-  const idempotency = new InMemoryIdempotencyStore<Order>({ ttlMs: 60_000 });
+  const idempotency = new InMemoryIdempotencyStore<Order>({ ttlMs: 60_000, capacity: 1_000 });
   const events = { orderCreated: vi.fn() };
   const service = new OrderService({
-    orders: new InMemoryOrderRepository(),
+    orders: new InMemoryOrderRepository({ capacity: 1_000 }),
     idempotency,
     events,
     // A fixed clock and predictable ids keep assertions exact.
