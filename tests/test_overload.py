@@ -54,11 +54,12 @@ MIN_OPEN_LOOP_GOODPUT = 0.6
 # - 2,000 closed-loop connections: 40 %. wrk sends again the moment it is refused, so the
 #   refusals alone keep the loop busy; the service still serves in most of every turn.
 MIN_CLOSED_LOOP_GOODPUT = 0.4
-# - probes during the closed-loop window: at least 3 in 4 answered 200 within 5 s. Each probe
-#   opens a new connection, as kubelet does, and on a starved machine one can wait that long for
-#   the listening socket's turn behind 2,000 busy connections. During the open-loop window
-#   every probe must be answered.
-MIN_CLOSED_LOOP_PROBES_ANSWERED = 0.75
+# - probes during the closed-loop window: all but one answered 200 within 5 s (the window fits
+#   only 3 or 4 probes). Each probe opens a new connection, as kubelet does, and on a starved
+#   machine one can wait that long for the listening socket's turn behind 2,000 busy
+#   connections; kubelet's default failureThreshold of 3 never acts on one missed probe. During
+#   the open-loop window every probe must be answered.
+MAX_CLOSED_LOOP_PROBES_MISSED = 1
 # The p99 of accepted requests is recorded, not asserted: measured from when each request was
 # due, it includes the generator's own backlog, and on a machine where the generator gets a
 # fraction of a core that backlog, not the service, sets it.
@@ -164,7 +165,7 @@ class TestMinimalPresetOverload:
         assert closed_goodput >= MIN_CLOSED_LOOP_GOODPUT, figures
         assert open_probes["probes"] > 0, figures
         assert open_probes["not_200"] == 0, figures
-        answered = 1 - closed_probes["not_200"] / closed_probes["probes"]
-        assert answered >= MIN_CLOSED_LOOP_PROBES_ANSWERED, figures
+        assert closed_probes["probes"] > MAX_CLOSED_LOOP_PROBES_MISSED, figures
+        assert closed_probes["not_200"] <= MAX_CLOSED_LOOP_PROBES_MISSED, figures
         assert recovered_in <= RECOVERY_SECONDS, figures
         assert alive, figures
