@@ -8,6 +8,7 @@
  *   openloop HOST PORT PATH RATE SECONDS CONNECTIONS TIMEOUT_MS
  *
  * Prints `key value` lines: counts by status, connection errors, timeouts, requests never sent,
+ * the window and the time from its start to the last answer (`elapsed`),
  * 503s without Retry-After, and latency percentiles (ms) of 2xx answers and of 503 answers.
  */
 #define _GNU_SOURCE
@@ -48,6 +49,7 @@ static double *lat_ok, *lat_503;
 static size_t n_ok, n_503, cap_lat;
 static long statuses[600];
 static long conn_errors, timeouts, sent, refused_without_retry_after;
+static double last_answer_at; /* when the last answer arrived */
 
 /* Connects blocking (a loopback connect takes microseconds, or waits while the server's
    accept queue is full), so a connection is writable once it is in the idle list. */
@@ -114,6 +116,7 @@ static int consume(conn_t *c, double t) {
         memmem(c->buf, head, "\r\nRetry-After:", 14) == NULL)
       refused_without_retry_after++;
     record(status, t - c->due);
+    last_answer_at = t;
     memmove(c->buf, c->buf + head + body, c->len - head - body);
     c->len -= head + body;
     c->busy = 0;
@@ -248,6 +251,8 @@ int main(int argc, char **argv) {
   printf("due %ld\nsent %ld\nanswered %ld\nnever_sent %ld\n", total, sent, answered,
          (long)(backlog_tail - backlog_head) + (total - due_count));
   printf("connection_errors %ld\ntimeouts %ld\nseconds %.3f\n", conn_errors, timeouts, seconds);
+  /* A server slower than the rate keeps answering after the window: goodput counts that time. */
+  printf("elapsed %.3f\n", last_answer_at > start ? last_answer_at - start : 0.0);
   printf("refused_without_retry_after %ld\n", refused_without_retry_after);
   percentiles("ok", lat_ok, n_ok);
   percentiles("refused", lat_503, n_503);

@@ -34,14 +34,21 @@ class OpenLoopFigures:
     connection_errors: int = 0
     timeouts: int = 0
     refused_without_retry_after: int = 0
+    # From the window's start to the last answer: past `seconds` when answers lagged the rate.
+    elapsed: float = 0.0
     # Percentiles (50, 90, 99, 99.9, 100) in ms, measured from when each request was due.
     ok_ms: dict[str, float] = field(default_factory=dict)
     refused_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok_per_second(self) -> float:
-        """2xx answers per second of the window: the goodput."""
-        return sum(n for status, n in self.statuses.items() if 200 <= status < 300) / self.seconds
+        """2xx answers per second, over the window or as long as answers kept coming: the goodput.
+
+        A server that answers slower than the rate is still answering the window's requests
+        after it ends; dividing by the window alone would count that work as if done in it.
+        """
+        ok = sum(n for status, n in self.statuses.items() if 200 <= status < 300)
+        return ok / max(self.seconds, self.elapsed)
 
     @property
     def refused(self) -> int:
@@ -125,6 +132,7 @@ def parse_open_loop(output: str, *, rate: float) -> OpenLoopFigures:
             connection_errors=int(values["connection_errors"]),
             timeouts=int(values["timeouts"]),
             refused_without_retry_after=int(values["refused_without_retry_after"]),
+            elapsed=float(values.get("elapsed", "0")),
             ok_ms=_percentiles(values, "ok"),
             refused_ms=_percentiles(values, "refused"),
         )

@@ -45,6 +45,13 @@ def test_open_loop_output_without_its_totals_is_an_error_quoting_it() -> None:
         parse_open_loop("status_200 1\n", rate=1)
 
 
+def test_goodput_counts_the_time_answers_kept_arriving_after_the_window() -> None:
+    # 90 answers of a 2 s window still arriving until 4.5 s: 20 per second, not 45.
+    figures = parse_open_loop(OUTPUT + "elapsed 4.500\n", rate=50)
+
+    assert figures.ok_per_second == 20
+
+
 class _EveryFifthRefused(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     served = 0
@@ -96,6 +103,8 @@ def test_the_generator_sends_at_the_rate_whatever_the_answers_and_counts_them(
     assert figures.refused_without_retry_after == 20
     assert figures.connection_errors == figures.timeouts == figures.never_sent == 0
     assert 0 < figures.ok_ms["50"] <= figures.ok_ms["99"] <= figures.ok_ms["100"]
+    # The last request was due at 0.995 s: its answer cannot come sooner.
+    assert figures.elapsed >= 0.995
 
 
 def test_the_overload_report_has_a_row_per_window_and_the_recovery() -> None:
