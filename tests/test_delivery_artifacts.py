@@ -93,6 +93,7 @@ ALWAYS_EXPORTED = {
     "http_requests_in_flight",
     "orders_created_total",
     "service_ready",
+    "http_admission_refused_total",
     "nodejs_eventloop_lag_p99_seconds",
     "nodejs_eventloop_utilization_ratio",
     # prom-client default metrics
@@ -201,6 +202,8 @@ def exported_metrics(answers: Answers) -> set[str]:
         names |= CPU_POOL_EXPORTED
     if answers["http_client"]:
         names |= HTTP_CLIENT_EXPORTED
+    if answers["database"] != "postgres":
+        names |= {"memory_store_entries", "memory_store_capacity"}
     return names
 
 
@@ -387,14 +390,15 @@ def test_compose_publishes_every_host_port_once_and_mounts_existing_files(
     ]
     assert len(host_ports) == len(set(host_ports)), host_ports
 
-    mounts = [
-        volume.split(":")[0]
-        for service in services.values()
-        for volume in service.get("volumes", [])
-        if volume.startswith("./")
-    ]
+    # Short-syntax mounts of the project's files must exist as rendered. A long-syntax bind that
+    # refuses to create its source (the development key `npm run token` writes) stops `compose
+    # up` with an error when missing, instead of Docker creating a directory in its place.
+    volumes = [volume for service in services.values() for volume in service.get("volumes", [])]
+    mounts = [v.split(":")[0] for v in volumes if isinstance(v, str) and v.startswith("./")]
     missing = [source for source in mounts if not (project.path / source).exists()]
     assert missing == []
+    binds = [v for v in volumes if isinstance(v, dict) and v["type"] == "bind"]
+    assert all(v["bind"]["create_host_path"] is False for v in binds), binds
 
 
 @combos(has_compose)
@@ -697,10 +701,13 @@ def test_alert_rules_cover_the_symptoms_the_answers_make_possible(project: Rende
     always = {
         "ErrorBudgetBurnFast", "ErrorBudgetBurnSlow", "LatencyP99High", "ServiceDown",
         "InstanceNotReady", "ReadinessFlapping", "EventLoopDelayHigh",
+        "RequestsRefusedOverCapacity",
     }  # fmt: skip
     worker = {"WorkerDown", "QueueJobsWaitingTooLong", "DeadLetterQueueGrowing"}
     expected = always | (worker if project.answers.has_worker else set())
     expected |= {"UpstreamCircuitOpen"} if project.answers["http_client"] else set()
+    in_memory = project.answers["database"] != "postgres"
+    expected |= {"MemoryStoreNearlyFull"} if in_memory else set()
     assert names == expected
     burn = next(r for r in alert_rules(project) if r.get("alert") == "ErrorBudgetBurnFast")
     windows = set(re.findall(r"ratio_rate(\w+)\{", burn["expr"]))
@@ -713,6 +720,48 @@ def test_runbook_links_resolve_to_its_own_sections(project: Rendered) -> None:
     links = re.findall(r"\]\(#([^)]+)\)", project.read("docs/runbook.md"))
     assert [link for link in links if link not in anchors] == []
     assert {"liveness-fails", "readiness-returns-503"} <= anchors
+
+
+@combos()
+def test_runbook_says_what_to_do_about_each_refusal_the_service_can_answer(
+    project: Rendered,
+) -> None:
+    a = project.answers
+    anchors = runbook_anchors(project)
+    expected = {
+        "requests-refused-with-503-over-capacity": True,
+        "requests-answered-408-request-timeout": True,
+        "requests-refused-with-507-in-memory-store-full": a["database"] != "postgres",
+        "authentication-answers-503-identity-provider-unavailable": a["auth"] == "jwt",
+    }
+
+    assert {anchor: anchor in anchors for anchor in expected} == expected
+
+
+@combos(has_compose)
+def test_compose_api_verifies_the_tokens_npm_run_token_prints(project: Rendered) -> None:
+    api = project.yaml("compose.yaml")["services"]["api"]
+    if project.answers["auth"] != "jwt":
+        assert "volumes" not in api
+        assert not any(name.startswith("JWT_") for name in api["environment"])
+        return
+    example = dict(
+        line.split("=", 1)
+        for line in project.read(".env.example").splitlines()
+        if line.startswith("JWT_") and not line.endswith("=")
+    )
+    environment = api["environment"]
+
+    # The issuer and audience `npm run token` signs for, and its public key, mounted read-only
+    # from where the script writes it; a missing key stops `compose up` instead of creating a
+    # root-owned directory in its place.
+    assert environment["JWT_ISSUER"] == example["JWT_ISSUER"]
+    assert environment["JWT_AUDIENCE"] == example["JWT_AUDIENCE"]
+    [mount] = api["volumes"]
+    assert mount["source"] == "./" + example["JWT_PUBLIC_KEY_FILE"]
+    assert mount["target"] == environment["JWT_PUBLIC_KEY_FILE"]
+    assert mount["read_only"] is True
+    assert mount["bind"]["create_host_path"] is False
 
 
 @combos(has_metrics)
