@@ -569,6 +569,13 @@ STEPS_EVERY_PIPELINE_RUNS = [
 ]
 
 
+def pipeline_steps(answers: Answers) -> list[str]:
+    """The steps a pipeline runs: integration tests only where there are servers to test against."""
+    if answers.dependencies:
+        return STEPS_EVERY_PIPELINE_RUNS
+    return [step for step in STEPS_EVERY_PIPELINE_RUNS if step != "npm run test:integration"]
+
+
 @combos(lambda a: a["ci"] == "github")
 def test_github_workflow_passes_actionlint_and_the_workflow_schema(project: Rendered) -> None:
     lint = run_tool("actionlint", [".github/workflows/ci.yml"], cwd=project.path)
@@ -592,11 +599,15 @@ def test_github_workflow_is_pinned_least_privileged_and_runs_every_check(
     assert [u for u in uses if not re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", u)] == []
     assert workflow["permissions"] == {"contents": "read"}
     assert "group" in workflow["concurrency"]
-    for step in STEPS_EVERY_PIPELINE_RUNS:
+    for step in pipeline_steps(project.answers):
         assert step in text, step
     assert "aquasecurity/trivy-action@" in text
-    services = workflow["jobs"]["integration"].get("services", {})
-    assert sorted(services) == sorted(project.answers.dependencies)
+    if project.answers.dependencies:
+        services = workflow["jobs"]["integration"]["services"]
+        assert sorted(services) == sorted(project.answers.dependencies)
+    else:
+        assert "integration" not in workflow["jobs"]
+        assert "test:integration" not in text
 
 
 @combos(lambda a: a["ci"] == "github")
@@ -632,13 +643,17 @@ def test_gitlab_pipeline_runs_every_check_with_pinned_images_and_matching_servic
     text = project.read(".gitlab-ci.yml")
     pipeline = project.yaml(".gitlab-ci.yml")
 
-    for step in STEPS_EVERY_PIPELINE_RUNS:
+    for step in pipeline_steps(project.answers):
         assert step in text, step
     assert "trivy image" in text
     images = re.findall(r"(?:image|name): ([\w./-]+(?::[\w.-]+)?)$", text, flags=re.MULTILINE)
     assert [i for i in images if ":" not in i or i.endswith(":latest")] == []
-    services = pipeline["integration"].get("services", [])
-    assert sorted(s["alias"] for s in services) == sorted(project.answers.dependencies)
+    if project.answers.dependencies:
+        services = pipeline["integration"]["services"]
+        assert sorted(s["alias"] for s in services) == sorted(project.answers.dependencies)
+    else:
+        assert "integration" not in pipeline
+        assert "test:integration" not in text
     assert pipeline["default"]["interruptible"] is True
 
 

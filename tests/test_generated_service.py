@@ -111,6 +111,8 @@ class GeneratedProject:
     def test_the_projects_integration_tests_pass_against_real_servers(
         self, project: Path, servers: dict[str, str]
     ) -> None:
+        if not servers:
+            pytest.skip("no server to integrate with: the project has no integration tests")
         started = time.monotonic()
         completed = run(project, "npm", "run", "test:integration", env=servers)
         record_figure(

@@ -140,8 +140,8 @@ def test_typescript_string_literals_decode_to_the_exact_texts(
     project, texts = nasty_render
     openapi = (project / "src" / "infra" / "openapi.ts").read_text(encoding="utf-8")
 
-    title = re.search(r"^\s*title: (.*),$", openapi, re.MULTILINE)
-    description = re.search(r"^\s*description: (.*),$", openapi, re.MULTILINE)
+    title = re.search(r"^\s*title:\s+(.*),$", openapi, re.MULTILINE)
+    description = re.search(r"^\s*description:\s+(.*),$", openapi, re.MULTILINE)
 
     assert title
     assert description

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from scaffold.presets import load_preset
 from tests.conftest import REPO_ROOT
 from tests.matrix import MATRIX, answer_id
 
@@ -158,3 +159,61 @@ def test_dependencies_are_exactly_what_the_answers_use_and_each_is_imported(
     assert dependencies == sorted(dependencies), "dependencies are kept sorted, as npm writes them"
     assert sorted(package["devDependencies"]) == list(package["devDependencies"])
     assert unused == []
+
+
+def preset_answers(name: str, **overrides: Any) -> dict[str, Any]:
+    return {**load_preset(REPO_ROOT / "examples" / "presets", name).answers, **overrides}
+
+
+def integration_parts(project: Path) -> dict[str, bool]:
+    """Which of the integration-test parts a project has: folder, npm script, CI job."""
+    scripts = json.loads((project / "package.json").read_text())["scripts"]
+    github = project / ".github" / "workflows" / "ci.yml"
+    gitlab = project / ".gitlab-ci.yml"
+    if github.is_file():
+        jobs = yaml.safe_load(github.read_text())["jobs"]
+    else:
+        jobs = yaml.safe_load(gitlab.read_text())
+    return {
+        "folder": (project / "test" / "integration").exists(),
+        "script": "test:integration" in scripts,
+        "ci job": "integration" in jobs,
+    }
+
+
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_a_preset_without_servers_has_no_integration_folder_script_or_ci_job(
+    copie: Any, template_snapshot: Path, ci: str
+) -> None:
+    project = render(copie, template_snapshot, preset_answers("minimal", ci=ci))
+
+    assert integration_parts(project) == {"folder": False, "script": False, "ci job": False}
+    readme = (project / "README.md").read_text()
+    assert "test:integration" not in readme
+    assert "integration tests" not in readme.lower()
+
+
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_a_preset_with_postgres_keeps_its_integration_folder_script_and_ci_job(
+    copie: Any, template_snapshot: Path, ci: str
+) -> None:
+    project = render(copie, template_snapshot, preset_answers("api", ci=ci))
+
+    assert integration_parts(project) == {"folder": True, "script": True, "ci job": True}
+    assert list((project / "test" / "integration").glob("*.test.ts"))
+
+
+def test_the_lint_config_requires_sorted_imports_with_a_pinned_plugin(
+    copie: Any, template_snapshot: Path
+) -> None:
+    project = render(copie, template_snapshot, preset_answers("minimal"))
+
+    config = (project / "eslint.config.js").read_text()
+    package = json.loads((project / "package.json").read_text())
+    assert "import simpleImportSort from 'eslint-plugin-simple-import-sort';" in config
+    assert "plugins: { 'simple-import-sort': simpleImportSort }" in config
+    assert "'simple-import-sort/imports': 'error'" in config
+    assert "'simple-import-sort/exports': 'error'" in config
+    assert re.fullmatch(
+        r"\^\d+\.\d+\.\d+", package["devDependencies"]["eslint-plugin-simple-import-sort"]
+    )

@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import regexp from 'eslint-plugin-regexp';
+import simpleImportSort from 'eslint-plugin-simple-import-sort';
 import tseslint from 'typescript-eslint';
 
 // Only src/config reads the environment, so every setting is validated once at boot.
@@ -107,6 +108,14 @@ export default defineConfig(
         },
       ],
       'no-restricted-imports': ['error', { paths: processEnvImports }],
+    },
+  },
+  {
+    name: 'sorted-imports',
+    plugins: { 'simple-import-sort': simpleImportSort },
+    rules: {
+      'simple-import-sort/imports': 'error',
+      'simple-import-sort/exports': 'error',
     },
   },
   ...layerConfigs,

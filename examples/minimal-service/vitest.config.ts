@@ -2,8 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    // Integration tests need real servers: `npm run test:integration` runs them with their own
-    // configuration (vitest.integration.config.ts, where the project has them).
+    // Unit and API tests need no server. Integration tests, where the project has them, need real
+    // servers and run with their own configuration (`npm run test:integration`).
     include: ['test/unit/**/*.test.ts', 'test/api/**/*.test.ts'],
     environment: 'node',
     // Tests that boot the app share nothing, so a clean module graph per file keeps them independent.
@@ -11,16 +11,16 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
-      // The entrypoints only wire process signals and ports; the generator's boot test covers them.
+      // The entrypoints only wire signals and ports, which only a started process exercises.
       exclude: [
         'src/server.ts',
         'src/instrumentation.ts',
-        // Adapters for real servers: `npm run test:integration` covers them against Postgres/Redis.
+        // Adapters for real servers, where the project has them: its integration tests cover them.
         'src/migrate.ts',
         'src/stores.ts',
         'src/infra/{database,migrator,redis}.ts',
         'src/repositories/{postgres,redis}-*.ts',
-        // The worker and the broker clients: test:integration runs them against the broker.
+        // The worker and the broker clients, covered by the integration tests against the broker.
         'src/worker.ts',
         'src/worker-app.ts',
         'src/infra/{bullmq,rabbitmq}-confirmation-queue.ts',

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 
-import { type DestinationStream, pino, type Logger } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
 import type { RequestContextStorage } from './request-context.js';
 

@@ -7,8 +7,6 @@ import { referencedSchemasOnly } from './openapi-components.js';
 import { zodSchemaController } from './zod-compilers.js';
 
 // The version is the API contract's: bumped on breaking changes, independent of the package's.
-// The texts come from the project's questionnaire and may be longer than a line.
-// prettier-ignore
 const API_INFO = {
   title: 'Minimal Service',
   description: 'A production-ready Node.js service.',

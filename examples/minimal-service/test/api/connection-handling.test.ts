@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 
 import { afterEach, describe, expect, it } from 'vitest';
+
 import { buildTestApp, type TestApp } from '../helpers/test-app.js';
 
 interface RawAnswer {

@@ -1,7 +1,7 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 
-import { buildApp, type App, type BuildOptions } from '../../src/app.js';
-import { loadConfig, type Config } from '../../src/config/config.js';
+import { type App, buildApp, type BuildOptions } from '../../src/app.js';
+import { type Config, loadConfig } from '../../src/config/config.js';
 
 /** Configuration as a test environment would set it, with any variable overridden. */
 export function testConfig(env: NodeJS.ProcessEnv = {}): Config {
