@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from scaffold.errors import ScaffoldError
 from scaffold.presets import load_preset
@@ -285,13 +286,20 @@ def test_without_postgres_the_resource_registers_its_routes_with_an_in_memory_re
     add(project)
 
     module = (project / "src/resources/customer-resource.ts").read_text()
-    assert "const repository = new InMemoryCustomerRepository();" in module
+    # Bounded like the template's own in-memory stores (RESOURCE_STORE_CAPACITY), and on the
+    # memory_store_* metrics where the project exports metrics.
+    assert "capacity: dependencies.memoryStoreCapacity," in module
+    metrics = "metrics" in yaml.safe_load((project / ".copier-answers.yml").read_text())[
+        "observability"
+    ]
+    assert ("dependencies.trackMemoryStore('customers', repository);" in module) == metrics
     assert "Postgres" not in module
     assert ("authenticate: dependencies.authenticate," in module) == jwt
     routes = (project / "src/routes/customer-routes.ts").read_text()
     assert ("app.addHook('onRequest', authenticate);" in routes) == jwt
     api_test = (project / "test/api/customers.test.ts").read_text()
     assert ("then the answer is a 401 problem" in api_test) == jwt
+    assert "then the next one is a 507 problem" in api_test
 
 
 @pytest.mark.parametrize("project", ["api"], indirect=True)
