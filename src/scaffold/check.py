@@ -12,10 +12,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
-from scaffold.errors import ScaffoldError
+from scaffold.errors import ProbeError, ScaffoldError
 from scaffold.npm import run_in_own_group
 from scaffold.probes import (
-    ProbeError,
     drain_under_load,
     free_port,
     probe_endpoints,

@@ -422,7 +422,7 @@ def resource(
     """Add a resource: routes, controller, service, repositories, schemas and tests.
 
     POST /NAME, GET /NAME/:id and GET /NAME (cursor pages), wired into src/app.ts; with Postgres
-    also a repository, a migration and an integration test. The git tree must be clean.
+    also a repository, a migration and an integration test. The project must be committed in git.
     """
     from scaffold import console
     from scaffold.resources import add_resource

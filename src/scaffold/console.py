@@ -18,6 +18,7 @@ from rich.tree import Tree
 
 from scaffold.check import CheckReport, StepResult
 from scaffold.presets import Preset
+from scaffold.project import ANSWERS_FILE
 from scaffold.questions import Question
 from scaffold.resources import AddedResource
 from scaffold.update import UpdateResult
@@ -184,9 +185,7 @@ def print_update(result: UpdateResult) -> None:
         )
     if result.conflicts:
         moved = [
-            path
-            for path in result.changed
-            if path not in result.conflicts and path != ".copier-answers.yml"
+            path for path in result.changed if path not in result.conflicts and path != ANSWERS_FILE
         ]
         elsewhere = (
             "\n\nThe template also changed these files in this update; code it moved out of a "

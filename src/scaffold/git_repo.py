@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from scaffold.errors import DirtyTreeError, ScaffoldError, ToolMissingError
+from scaffold.errors import ScaffoldError, ToolMissingError
 
 _FALLBACK_IDENTITY = ("-c", "user.name=scaffold", "-c", "user.email=scaffold@localhost")
 
@@ -110,27 +110,3 @@ def _parse_status(output: str, *, prefix: str) -> list[tuple[str, str]]:
             next(entries, None)  # the path it was renamed or copied from
         changes.append((code, path.removeprefix(prefix)))
     return changes
-
-
-def require_clean_subtree(project: Path, *, command: str) -> bool:
-    """Refuse uncommitted changes under `project`, so what `command` does is its own diff.
-
-    One rule for every command that writes into a generated project (`scaffold update`,
-    `scaffold add resource`): the project's own subtree must be clean; the rest of the
-    repository holding it (other services of a monorepo, their untracked files) does not matter.
-    Returns False when the project is not under git (no git installed or no repository): the
-    caller decides whether it can work without (add resource can, update cannot).
-    """
-    changes = subtree_changes(project)
-    if changes is None:
-        return False
-    if changes:
-        shown = ", ".join(path for _code, path in changes[:3])
-        more = f" and {len(changes) - 3} more" if len(changes) > 3 else ""
-        msg = (
-            f"{project} has {len(changes)} uncommitted change(s) ({shown}{more}). Commit or "
-            "stash them (in the project: `git stash push --include-untracked -- .`) and run "
-            f"{command} again: its changes must be reviewable as their own diff."
-        )
-        raise DirtyTreeError(msg)
-    return True

@@ -16,16 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from scaffold.checkout import clean_template_copy
 from scaffold.errors import DestinationError, InvalidAnswerError, ScaffoldError
 from scaffold.interrupts import interruptions_deferred
+from scaffold.project import ANSWERS_FILE, read_answers_file, record_source, user_answers
 from scaffold.prompts import readable_prompts
 from scaffold.questions import check_known, check_types, load_questions
 from scaffold.template_source import TemplateSource, find_template_source
-
-ANSWERS_FILE = ".copier-answers.yml"
 
 
 @dataclass(frozen=True)
@@ -78,7 +75,7 @@ def render_project(
             )
             staging.chmod(0o777 & ~_current_umask())  # mkdtemp makes it private; not the project
         _run_copier(source, staging, answers=answers, interactive=interactive)
-        answered = _read_answers(staging)
+        answered = user_answers(read_answers_file(staging / ANSWERS_FILE))
         if destination is None:
             destination = planned.parent / str(answered["project_slug"])
             _check_destination(destination, force=force)
@@ -178,18 +175,8 @@ def _run_copier(
         except ValueError as error:
             raise InvalidAnswerError(_copier_validation_message(error)) from error
     if src_path != source.copier_source()[0]:
-        _record_source(staging, source.root)
-
-
-def _record_source(staging: Path, root: Path) -> None:
-    """Record the checkout, not its temporary clean copy, as the template the project came from."""
-    answers_file = staging / ANSWERS_FILE
-    lines = answers_file.read_text(encoding="utf-8").splitlines(keepends=True)
-    recorded = yaml.safe_dump({"_src_path": str(root)}, default_flow_style=False)
-    answers_file.write_text(
-        "".join(recorded if line.startswith("_src_path:") else line for line in lines),
-        encoding="utf-8",
-    )
+        # The checkout, not its temporary clean copy, is the template the project came from.
+        record_source(staging, str(source.root))
 
 
 def _copier_validation_message(error: ValueError) -> str:
@@ -199,11 +186,6 @@ def _copier_validation_message(error: ValueError) -> str:
         name, _, reason = text[len(prefix) :].partition("': ")
         return f"Invalid answer for '{name}': {reason.strip()}"
     return f"Invalid answer: {text}"
-
-
-def _read_answers(staging: Path) -> dict[str, Any]:
-    data = yaml.safe_load((staging / ANSWERS_FILE).read_text(encoding="utf-8")) or {}
-    return {key: value for key, value in data.items() if not str(key).startswith("_")}
 
 
 def _is_missing_or_empty(destination: Path) -> bool:
