@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import warnings
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -17,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from scaffold.checkout import clean_template_copy
-from scaffold.errors import DestinationError, InvalidAnswerError, ScaffoldError
+from scaffold.copier_runner import copy_template
+from scaffold.errors import DestinationError, ScaffoldError
 from scaffold.interrupts import interruptions_deferred
 from scaffold.project import ANSWERS_FILE, read_answers_file, record_source, user_answers
 from scaffold.prompts import readable_prompts
@@ -148,8 +148,6 @@ def _staging_parent(destination: Path) -> Path:
 def _run_copier(
     source: TemplateSource, staging: Path, *, answers: Mapping[str, Any], interactive: bool
 ) -> None:
-    from copier import run_copy  # imported here: copier is slow to import and --help needs none
-
     src_path, vcs_ref = source.copier_source()
     with ExitStack() as stack:
         if source.bundle is None and source.is_git_repository:
@@ -158,34 +156,10 @@ def _run_copier(
             src_path = str(stack.enter_context(clean_template_copy(source.root)))
         if interactive:
             stack.enter_context(readable_prompts())
-        # Rendering from a source checkout with uncommitted changes is the normal development
-        # case; copier includes those changes, which is what we want.
-        stack.enter_context(warnings.catch_warnings())
-        warnings.filterwarnings("ignore", message=".*[Dd]irty.*")
-        try:
-            run_copy(
-                src_path,
-                str(staging),
-                data=dict(answers),
-                defaults=not interactive,
-                overwrite=True,
-                quiet=True,
-                vcs_ref=vcs_ref,
-            )
-        except ValueError as error:
-            raise InvalidAnswerError(_copier_validation_message(error)) from error
+        copy_template(src_path, staging, answers=answers, vcs_ref=vcs_ref, interactive=interactive)
     if src_path != source.copier_source()[0]:
         # The checkout, not its temporary clean copy, is the template the project came from.
         record_source(staging, str(source.root))
-
-
-def _copier_validation_message(error: ValueError) -> str:
-    text = str(error).strip()
-    prefix = "Validation error for question '"
-    if text.startswith(prefix):
-        name, _, reason = text[len(prefix) :].partition("': ")
-        return f"Invalid answer for '{name}': {reason.strip()}"
-    return f"Invalid answer: {text}"
 
 
 def _is_missing_or_empty(destination: Path) -> bool:
