@@ -21,7 +21,7 @@ from scaffold.errors import DestinationError, ScaffoldError
 from scaffold.interrupts import interruptions_deferred
 from scaffold.project import ANSWERS_FILE, read_answers_file, record_source, user_answers
 from scaffold.prompts import readable_prompts
-from scaffold.questions import check_known, check_types, load_questions
+from scaffold.questions import checked
 from scaffold.template_source import TemplateSource, find_template_source
 
 
@@ -58,9 +58,7 @@ def render_project(
     during the final move is raised.
     """
     source = source or find_template_source()
-    questions = load_questions(source.copier_yml)
-    check_known(answers, questions, origin="the answers")
-    check_types(answers, questions)
+    answers = checked(answers, source.copier_yml)
     if destination is not None:
         destination = destination.expanduser().resolve()
         _check_destination(destination, force=force)

@@ -29,7 +29,7 @@ from scaffold.project import (
     require_committed,
     user_answers,
 )
-from scaffold.questions import check_known, load_questions
+from scaffold.questions import checked
 from scaffold.template_source import TemplateSource, find_template_source
 from scaffold.update_checks import check_versions, same_source
 from scaffold.update_followups import (
@@ -95,7 +95,7 @@ def update_project(
     require_committed(project, command="scaffold update", changes_allowed=pretend)
     recorded = _versioned(found)
     source = source or find_template_source()
-    check_known(answers or {}, load_questions(source.copier_yml), origin="the answers")
+    answers = checked(answers or {}, source.copier_yml)
     src_path, note = _template_to_use(source, recorded, recorded_source=recorded_source)
     target_ref = vcs_ref or "HEAD"
     check_versions(
@@ -105,7 +105,11 @@ def update_project(
         explicit_target=vcs_ref is not None,
         recorded_source=str(recorded["_src_path"]),
     )
-    options = {"answers": answers or {}, "interactive": interactive, "vcs_ref": target_ref}
+    options: dict[str, Any] = {
+        "answers": answers,
+        "interactive": interactive,
+        "vcs_ref": target_ref,
+    }
     if pretend:
         with scratch_clone(project) as copy:
             if note is not None:
