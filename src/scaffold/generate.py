@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -11,7 +10,7 @@ from pathlib import Path
 
 from scaffold import __version__
 from scaffold.errors import GenerationInterrupted, InstallError
-from scaffold.git_repo import amend_initial_commit, find_git, init_repository
+from scaffold.git_repo import amend_initial_commit, find_git, init_repository, is_tracked
 from scaffold.interrupts import interruptions_deferred
 from scaffold.npm import find_npm, npm_install, require_npm
 from scaffold.presets import load_preset
@@ -181,18 +180,8 @@ def _lockfiles(project: Path) -> list[str]:
 def _discard_partial_install(project: Path) -> None:
     """Remove what a stopped `npm install` wrote: the project is then as it was rendered."""
     shutil.rmtree(project / "node_modules", ignore_errors=True)
-    if not (project / ".git").exists() or not _tracked(project, "package-lock.json"):
+    if not (project / ".git").exists() or not is_tracked(project, "package-lock.json"):
         (project / "package-lock.json").unlink(missing_ok=True)
-
-
-def _tracked(project: Path, path: str) -> bool:
-    listed = subprocess.run(
-        ["git", "ls-files", "--error-unmatch", "--", path],
-        cwd=project,
-        capture_output=True,
-        check=False,
-    )
-    return listed.returncode == 0
 
 
 def _shown(project: Path) -> str:

@@ -10,7 +10,6 @@ a failed update leaves it exactly as it was (see update_workspace).
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from typing import Any
 
 from scaffold.copier_runner import copy_template, update_in_place
 from scaffold.errors import ScaffoldError
-from scaffold.git_repo import subtree_changes
+from scaffold.git_repo import committed_bytes, git, subtree_changes
 from scaffold.project import (
     ANSWERS_FILE,
     Project,
@@ -42,7 +41,6 @@ from scaffold.update_workspace import (
     atomic_subtree,
     backout_command,
     commit_in_scratch,
-    git,
     scratch_clone,
 )
 
@@ -233,9 +231,7 @@ def _restore_edited_files_the_template_removed(
         copy_template(src_path, pristine, answers=answers, vcs_ref=str(recorded["_commit"]))
         kept = []
         for path in deleted:
-            before = subprocess.run(
-                ["git", "show", f"HEAD:./{path}"], cwd=project, capture_output=True, check=False
-            ).stdout
+            before = committed_bytes(project, path)
             rendered = pristine / path
             if not rendered.is_file() or rendered.read_bytes() != before:
                 git(project, "checkout", "HEAD", "--", path)
