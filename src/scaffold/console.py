@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from scaffold.check import CheckReport, StepResult
+from scaffold.generate import GenerateOutcome
 from scaffold.presets import Preset
 from scaffold.project import ANSWERS_FILE
 from scaffold.questions import Question
@@ -89,6 +90,30 @@ def print_tree(root: Path, files: Sequence[Path], *, title: str, collapsed: bool
     console.print(tree)
     if title:
         console.print(_escape(title))
+
+
+def print_generated(outcome: GenerateOutcome) -> None:
+    """What `scaffold new` wrote (or would write), installed and committed."""
+    result = outcome.render
+    if not result.written:
+        print_tree(
+            result.destination,
+            result.files,
+            title=f"{len(result.files)} files would be written. Nothing was written (--pretend).",
+        )
+        return
+    print_tree(
+        result.destination,
+        result.files,
+        title=f"Created {len(result.files)} files (`scaffold new --pretend` lists every one).",
+        collapsed=True,
+    )
+    if outcome.install_seconds is not None:
+        print_info(f"Installed npm dependencies in {outcome.install_seconds:.1f} s.")
+    elif outcome.install_skipped_reason:
+        print_info(outcome.install_skipped_reason)
+    if outcome.git_committed:
+        print_info("Created a git repository with an initial commit.")
 
 
 def print_next_steps(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from scaffold import __version__
-from scaffold.errors import GenerationInterrupted, InstallError
+from scaffold.errors import GenerationInterrupted, InstallError, NoTerminalError
 from scaffold.git_repo import amend_initial_commit, find_git, init_repository, is_tracked
 from scaffold.interrupts import interruptions_deferred
 from scaffold.npm import find_npm, npm_install, require_npm
@@ -82,6 +83,12 @@ def generate_project(
     A Ctrl-C at any point leaves nothing, or the complete project with its first commit (without
     `node_modules`): then `GenerationInterrupted` says what is left to do.
     """
+    if options.interactive and not sys.stdin.isatty():
+        msg = (
+            "No terminal to ask the questions in. Pass --defaults (-y), --preset NAME or "
+            "--answers-file FILE, optionally with --data KEY=VALUE."
+        )
+        raise NoTerminalError(msg)
     answers = collect_answers(options)
     # Fail on missing tools before anything is written.
     if options.git and not options.pretend:
