@@ -48,14 +48,14 @@ POSTGRES_FILES = {
 
 @pytest.fixture(scope="session")
 def rendered(template_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """One pristine render per preset (no npm install, no git), copied by `project`."""
+    """One pristine render per preset (no npm install), committed, copied by `project`."""
     source = TemplateSource(root=template_copy, presets_dir=template_copy / "examples/presets")
     projects = {}
     for preset in ("minimal", "api", "bff"):
         destination = tmp_path_factory.mktemp(f"pristine-{preset}") / "service"
         answers = load_preset(PRESETS, preset).answers
         render_project(destination, answers=answers, source=source)
-        projects[preset] = destination
+        projects[preset] = commit(destination, "Generated")
     return projects
 
 
@@ -73,8 +73,11 @@ ADDED_AT = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 
 
 def add(project: Path, name: str = "customers", **options: Any) -> Any:
+    """Add a resource and commit it, as the next command needs (its tree must be clean)."""
     options.setdefault("now", ADDED_AT)
-    return add_resource(project, name, templates=RESOURCE_TEMPLATES, **options)
+    added = add_resource(project, name, templates=RESOURCE_TEMPLATES, **options)
+    commit(project, f"Add {name}")
+    return added
 
 
 def snapshot(project: Path) -> dict[str, bytes]:
@@ -92,6 +95,15 @@ def git(project: Path, *args: str) -> None:
         check=True,
         capture_output=True,
     )
+
+
+def commit(project: Path, message: str) -> Path:
+    """Commit everything in `project` (a git repository from the first commit on)."""
+    if not (project / ".git").exists():
+        git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--allow-empty", "-m", message)
+    return project
 
 
 # ─── Names ──────────────────────────────────────────────────────────────────
@@ -191,6 +203,7 @@ def test_an_existing_resource_is_refused_and_nothing_is_written(project: Path) -
 def test_a_path_another_route_already_serves_is_refused(project: Path) -> None:
     routes = project / "src/routes/legacy-routes.ts"
     routes.write_text("export const path = '/customers';\n")
+    commit(project, "A legacy route")
     before = snapshot(project)
 
     with pytest.raises(ScaffoldError, match=r"already exists \(src/routes/legacy-routes.ts\)"):
@@ -200,9 +213,6 @@ def test_a_path_another_route_already_serves_is_refused(project: Path) -> None:
 
 
 def test_a_dirty_git_tree_is_refused_and_a_clean_one_accepted(project: Path) -> None:
-    git(project, "init", "-q")
-    git(project, "add", "-A")
-    git(project, "commit", "-qm", "generated")
     (project / "README.md").write_text("edited\n")
 
     with pytest.raises(ScaffoldError, match="1 uncommitted change"):
@@ -218,6 +228,7 @@ def test_a_registry_edited_beyond_recognition_writes_nothing_and_shows_the_lines
 ) -> None:
     registry = project / "src/resources/registry.ts"
     registry.write_text(registry.read_text().replace("= [];", "= listResources();"))
+    commit(project, "Resources listed by a function")
     before = snapshot(project)
 
     with pytest.raises(ScaffoldError) as raised:
@@ -235,6 +246,7 @@ def test_a_registry_edited_beyond_recognition_writes_nothing_and_shows_the_lines
 
 def test_a_project_generated_before_registries_is_told_to_update_first(project: Path) -> None:
     (project / "src/resources/registry.ts").unlink()
+    commit(project, "As generated before resource registries")
     before = snapshot(project)
 
     with pytest.raises(ScaffoldError, match=r"registry.ts is missing .*`scaffold update`"):
@@ -486,6 +498,7 @@ def test_after_adding_a_resource_scaffold_check_passes_and_the_endpoint_works(
     installed = installed_preset(preset, tmp_path_factory)
     project = tmp_path / "service"
     shutil.copytree(installed.path, project, symlinks=True, ignore=shutil.ignore_patterns("dist"))
+    commit(project, "Generated")
     servers = backing_services(installed.answers, name=f"add-resource-{preset}")
     node_path = {"PATH": node_environment()["PATH"]}
     with pytest.MonkeyPatch.context() as patch:

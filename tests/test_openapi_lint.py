@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from scaffold.git_repo import init_repository
 from scaffold.presets import load_preset
 from scaffold.render import render_project
 from scaffold.resources import add_resource
@@ -181,6 +182,7 @@ def test_when_a_resource_is_added_then_its_operations_are_named_and_the_document
     project = project_with_packages(
         pristine_renders[f"preset-{preset}"], shared_node_modules, tmp_path / "p"
     )
+    init_repository(project, message="Generated")  # add resource changes committed projects
     add_resource(project, "line-items", templates=REPO_ROOT / "resource")
     document = served_document(project)
     described = json.loads(document.read_text(encoding="utf-8"))

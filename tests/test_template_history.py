@@ -9,7 +9,8 @@ import pytest
 from hatch_build import create_bundle
 
 from scaffold.errors import DirtyTreeError
-from scaffold.git_repo import require_clean_subtree, subtree_changes
+from scaffold.git_repo import subtree_changes
+from scaffold.project import require_committed
 from scaffold.template_history import open_history, release_version
 from scaffold.template_source import PUBLISHED_BUNDLE, publish_bundle
 
@@ -120,9 +121,8 @@ def test_status_paths_are_relative_to_a_project_in_a_subdirectory(repo: Path) ->
 
     assert changes == [(" M", "app.ts"), ("??", "new.ts")]
     with pytest.raises(DirtyTreeError, match="2 uncommitted change"):
-        require_clean_subtree(project, command="scaffold update")
+        require_committed(project, command="scaffold update")
 
 
 def test_outside_git_there_is_no_subtree_to_check(tmp_path: Path) -> None:
     assert subtree_changes(tmp_path) is None
-    assert require_clean_subtree(tmp_path, command="scaffold add resource") is False

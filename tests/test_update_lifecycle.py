@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scaffold.errors import DirtyTreeError, ScaffoldError, TemplateVersionError
+from scaffold.errors import (
+    DirtyTreeError,
+    NotInRepositoryError,
+    ScaffoldError,
+    TemplateVersionError,
+)
 from scaffold.resources import add_resource
 from scaffold.template_source import PUBLISHED_BUNDLE, TemplateSource
 from scaffold.update import update_project
@@ -155,17 +160,24 @@ def test_when_an_update_fails_midway_then_the_subtree_is_exactly_as_before(
     assert snapshot(monorepo) == before
 
 
-def test_without_git_add_resource_writes_and_update_refuses(tmp_path: Path) -> None:
+def test_without_git_update_and_add_resource_refuse_alike_and_write_nothing(
+    tmp_path: Path,
+) -> None:
     from scaffold.render import render_project
 
     project = tmp_path / "plain"
     render_project(project, answers={"project_name": "Orders"})
+    before = snapshot(project)
 
-    added = add_resource(project, "customers")
-    with pytest.raises(ScaffoldError, match="not in a git repository"):
+    with pytest.raises(NotInRepositoryError, match="not in a git repository") as on_update:
         update_project(project)
+    with pytest.raises(NotInRepositoryError, match="not in a git repository") as on_add:
+        add_resource(project, "customers")
 
-    assert added.created
+    assert str(on_update.value).replace("scaffold update", "COMMAND") == str(on_add.value).replace(
+        "scaffold add resource", "COMMAND"
+    )
+    assert snapshot(project) == before
 
 
 # 6. Which template

@@ -12,10 +12,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
-from scaffold.errors import ScaffoldError
+from scaffold.errors import ProbeError, ScaffoldError
+from scaffold.git_repo import git_output
 from scaffold.npm import run_in_own_group
 from scaffold.probes import (
-    ProbeError,
     drain_under_load,
     free_port,
     probe_endpoints,
@@ -140,13 +140,8 @@ def write_report(project: Path, path: Path, text: str) -> None:
 
 
 def _git_output(project: Path, *args: str) -> str | None:
-    try:
-        completed = subprocess.run(
-            ["git", *args], cwd=project, capture_output=True, text=True, check=False
-        )
-    except OSError:
-        return None
-    return completed.stdout.strip() if completed.returncode == 0 else None
+    output = git_output(project, *args)
+    return None if output is None else output.strip()
 
 
 def select_steps(*, only: Iterable[str] = (), skip: Iterable[str] = ()) -> list[str]:

@@ -15,7 +15,6 @@ never copied.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from scaffold.errors import ScaffoldError
+from scaffold.git_repo import run_git
 from scaffold.interrupts import interruptions_deferred
 
 
@@ -83,7 +83,7 @@ def _working_tree_changes(root: Path, subdirectory: str) -> Iterator[tuple[str, 
 
 
 def _git(cwd: Path, *args: str) -> str:
-    completed = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    completed = run_git(cwd, *args)
     if completed.returncode != 0:
         detail = (completed.stderr or completed.stdout).strip()
         msg = f"Cannot read the template checkout {cwd} (git {args[0]}): {detail}"

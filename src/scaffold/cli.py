@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 
 import scaffold
-from scaffold.errors import GenerationInterrupted, NoTerminalError, ScaffoldError
+from scaffold.errors import GenerationInterrupted, ScaffoldError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -134,70 +133,36 @@ def new(
     """Create a new service from the questionnaire."""
     from scaffold import console
     from scaffold.generate import GenerateOptions, generate_project
-
-    non_interactive = defaults or preset is not None or answers_file is not None
-    if not non_interactive and not sys.stdin.isatty():
-        msg = (
-            "No terminal to ask the questions in. Pass --defaults (-y), --preset NAME or "
-            "--answers-file FILE, optionally with --data KEY=VALUE."
-        )
-        raise NoTerminalError(msg)
+    from scaffold.interrupts import sigterm_as_interrupt
 
     options = GenerateOptions(
         destination=destination,
         preset=preset,
         answers_file=answers_file,
         data=data or [],
-        interactive=not non_interactive,
+        interactive=not (defaults or preset is not None or answers_file is not None),
         pretend=pretend,
         force=force,
         git=git,
         install=install,
     )
-    # A SIGTERM (a closed terminal, a cancelled CI job) ends it like Ctrl-C: nothing is left
-    # half-written.
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
+    with sigterm_as_interrupt():  # nothing is left half-written
         outcome = generate_project(
             options,
             confirm=_confirm_before_writing if options.interactive else None,
             installing=lambda: console.spinner("Installing npm dependencies (npm install)"),
         )
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    result = outcome.render
-    cwd = Path.cwd()
-    if not result.written:
-        console.print_tree(
-            result.destination,
-            result.files,
-            title=f"{len(result.files)} files would be written. Nothing was written (--pretend).",
-        )
+    console.print_generated(outcome)
+    if not outcome.render.written:
         return
-    console.print_tree(
-        result.destination,
-        result.files,
-        title=f"Created {len(result.files)} files (`scaffold new --pretend` lists every one).",
-        collapsed=True,
-    )
-    if outcome.install_seconds is not None:
-        console.print_info(f"Installed npm dependencies in {outcome.install_seconds:.1f} s.")
-    elif outcome.install_skipped_reason:
-        console.print_info(outcome.install_skipped_reason)
-    if outcome.git_committed:
-        console.print_info("Created a git repository with an initial commit.")
     if outcome.install_error is not None:
         raise outcome.install_error
     console.print_next_steps(
-        result.destination,
-        result.answers,
+        outcome.render.destination,
+        outcome.render.answers,
         installed=outcome.install_seconds is not None,
-        relative_to=cwd,
+        relative_to=Path.cwd(),
     )
-
-
-def _interrupt(_signal: int, _frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def _confirm_before_writing(rendered: Any) -> bool:
@@ -422,7 +387,7 @@ def resource(
     """Add a resource: routes, controller, service, repositories, schemas and tests.
 
     POST /NAME, GET /NAME/:id and GET /NAME (cursor pages), wired into src/app.ts; with Postgres
-    also a repository, a migration and an integration test. The git tree must be clean.
+    also a repository, a migration and an integration test. The project must be committed in git.
     """
     from scaffold import console
     from scaffold.resources import add_resource

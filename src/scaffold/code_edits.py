@@ -13,18 +13,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from scaffold.errors import AnchorMissingError
 from scaffold.prettier import PRINT_WIDTH
 
 _IMPORT_FROM = re.compile(r"""from\s+'([^']+)';\s*$""")
 _NAME = re.compile(r"^[A-Za-z_$][\w$]*$")
-
-
-class AnchorMissingError(Exception):
-    """The code an insertion is placed by (or relies on) is not in the file."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(what)
-        self.what = what
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,9 @@ from rich.table import Table
 from rich.tree import Tree
 
 from scaffold.check import CheckReport, StepResult
+from scaffold.generate import GenerateOutcome
 from scaffold.presets import Preset
+from scaffold.project import ANSWERS_FILE
 from scaffold.questions import Question
 from scaffold.resources import AddedResource
 from scaffold.update import UpdateResult
@@ -88,6 +90,30 @@ def print_tree(root: Path, files: Sequence[Path], *, title: str, collapsed: bool
     console.print(tree)
     if title:
         console.print(_escape(title))
+
+
+def print_generated(outcome: GenerateOutcome) -> None:
+    """What `scaffold new` wrote (or would write), installed and committed."""
+    result = outcome.render
+    if not result.written:
+        print_tree(
+            result.destination,
+            result.files,
+            title=f"{len(result.files)} files would be written. Nothing was written (--pretend).",
+        )
+        return
+    print_tree(
+        result.destination,
+        result.files,
+        title=f"Created {len(result.files)} files (`scaffold new --pretend` lists every one).",
+        collapsed=True,
+    )
+    if outcome.install_seconds is not None:
+        print_info(f"Installed npm dependencies in {outcome.install_seconds:.1f} s.")
+    elif outcome.install_skipped_reason:
+        print_info(outcome.install_skipped_reason)
+    if outcome.git_committed:
+        print_info("Created a git repository with an initial commit.")
 
 
 def print_next_steps(
@@ -184,9 +210,7 @@ def print_update(result: UpdateResult) -> None:
         )
     if result.conflicts:
         moved = [
-            path
-            for path in result.changed
-            if path not in result.conflicts and path != ".copier-answers.yml"
+            path for path in result.changed if path not in result.conflicts and path != ANSWERS_FILE
         ]
         elsewhere = (
             "\n\nThe template also changed these files in this update; code it moved out of a "

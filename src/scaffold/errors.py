@@ -65,3 +65,27 @@ class DirtyTreeError(ScaffoldError):
 
 class TemplateVersionError(ScaffoldError):
     """A template version was asked for (or recorded) that the template's history lacks."""
+
+
+class NotAProjectError(ScaffoldError):
+    """A path is not in a generated project, or the project's answers file is unreadable."""
+
+
+class NotInRepositoryError(ScaffoldError):
+    """A command would change a project that is not in a git repository."""
+
+
+class ResourceError(ScaffoldError):
+    """The resource cannot be added (bad name, already there, registry not recognised)."""
+
+
+class AnchorMissingError(ScaffoldError):
+    """The code an insertion is placed by (or relies on) is not in the file."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"the file has no {what}")
+        self.what = what
+
+
+class ProbeError(ScaffoldError):
+    """A probe did not get the answer it expects (its message says which and what came back)."""

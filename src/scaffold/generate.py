@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
+import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from scaffold import __version__
-from scaffold.errors import GenerationInterrupted, InstallError
-from scaffold.git_repo import amend_initial_commit, find_git, init_repository
+from scaffold.errors import GenerationInterrupted, InstallError, NoTerminalError
+from scaffold.git_repo import amend_initial_commit, find_git, init_repository, is_tracked
 from scaffold.interrupts import interruptions_deferred
 from scaffold.npm import find_npm, npm_install, require_npm
 from scaffold.presets import load_preset
-from scaffold.questions import check_known, load_answers_file, load_questions, parse_data_pairs
+from scaffold.questions import (
+    CheckedAnswers,
+    check_answers,
+    load_answers_file,
+    load_questions,
+    parse_data_pairs,
+)
 from scaffold.render import RenderResult, render_project
 from scaffold.template_source import find_template_source
 
@@ -47,22 +52,23 @@ class GenerateOutcome:
     git_committed: bool = False
 
 
-def collect_answers(options: GenerateOptions) -> dict[str, Any]:
-    """Merge answers, later sources winning: preset, then answers file, then --data."""
+def collect_answers(options: GenerateOptions) -> CheckedAnswers:
+    """Merge answers, later sources winning: preset, then answers file, then --data.
+
+    Each source is checked as it is read (so an unknown question names its source), and only
+    there: the commands take the result as checked.
+    """
     source = find_template_source()
     questions = load_questions(source.copier_yml)
-    answers: dict[str, Any] = {}
+    answers = CheckedAnswers()
     if options.preset is not None:
         preset = load_preset(source.presets_dir, options.preset)
-        check_known(preset.answers, questions, origin=f"preset '{preset.name}'")
-        answers.update(preset.answers)
+        answers.update(check_answers(preset.answers, questions, origin=f"preset '{preset.name}'"))
     if options.answers_file is not None:
         from_file = load_answers_file(options.answers_file)
-        check_known(from_file, questions, origin=str(options.answers_file))
-        answers.update(from_file)
+        answers.update(check_answers(from_file, questions, origin=str(options.answers_file)))
     from_data = parse_data_pairs(options.data, questions)
-    check_known(from_data, questions, origin="--data")
-    answers.update(from_data)
+    answers.update(check_answers(from_data, questions, origin="--data"))
     return answers
 
 
@@ -77,6 +83,12 @@ def generate_project(
     A Ctrl-C at any point leaves nothing, or the complete project with its first commit (without
     `node_modules`): then `GenerationInterrupted` says what is left to do.
     """
+    if options.interactive and not sys.stdin.isatty():
+        msg = (
+            "No terminal to ask the questions in. Pass --defaults (-y), --preset NAME or "
+            "--answers-file FILE, optionally with --data KEY=VALUE."
+        )
+        raise NoTerminalError(msg)
     answers = collect_answers(options)
     # Fail on missing tools before anything is written.
     if options.git and not options.pretend:
@@ -175,18 +187,8 @@ def _lockfiles(project: Path) -> list[str]:
 def _discard_partial_install(project: Path) -> None:
     """Remove what a stopped `npm install` wrote: the project is then as it was rendered."""
     shutil.rmtree(project / "node_modules", ignore_errors=True)
-    if not (project / ".git").exists() or not _tracked(project, "package-lock.json"):
+    if not (project / ".git").exists() or not is_tracked(project, "package-lock.json"):
         (project / "package-lock.json").unlink(missing_ok=True)
-
-
-def _tracked(project: Path, path: str) -> bool:
-    listed = subprocess.run(
-        ["git", "ls-files", "--error-unmatch", "--", path],
-        cwd=project,
-        capture_output=True,
-        check=False,
-    )
-    return listed.returncode == 0
 
 
 def _shown(project: Path) -> str:

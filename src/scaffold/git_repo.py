@@ -1,4 +1,10 @@
-"""Initialise the generated project as a git repository (updates need a clean, committed tree)."""
+"""Every git command scaffold runs, and the repository of a generated project.
+
+`run_git` is the one place a git process starts: in its own session, so a Ctrl-C in the terminal
+never stops git halfway through a commit (Python still sees it, and stops waiting). `git` raises
+when the command fails, `git_output` returns None; a new project gets its first commit here, and
+`subtree_changes` is what "uncommitted changes in the project" means to every command.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +12,75 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from scaffold.errors import DirtyTreeError, ScaffoldError, ToolMissingError
+from scaffold.errors import ScaffoldError, ToolMissingError
 
-_FALLBACK_IDENTITY = ("-c", "user.name=scaffold", "-c", "user.email=scaffold@localhost")
+# For commits scaffold makes itself when the user has no git identity (and in scratch clones).
+SCAFFOLD_IDENTITY = ("-c", "user.name=scaffold", "-c", "user.email=scaffold@localhost")
 
 
 def find_git() -> str:
-    """The git executable, or a clear error."""
-    git = shutil.which("git")
-    if git is None:
+    """The git executable for `scaffold new`, or an error that offers --no-git."""
+    git_executable = shutil.which("git")
+    if git_executable is None:
         msg = "git is not installed: install it, or pass --no-git to skip creating a repository."
         raise ToolMissingError(msg)
-    return git
+    return git_executable
+
+
+def _git_executable() -> str:
+    git_executable = shutil.which("git")
+    if git_executable is None:
+        msg = "git is not installed: install it and run the command again."
+        raise ToolMissingError(msg)
+    return git_executable
+
+
+def run_git(cwd: Path | None, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `git ARGS` in `cwd`; the caller reads its exit code. ToolMissingError without git."""
+    return subprocess.run(
+        [_git_executable(), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        start_new_session=True,
+    )
+
+
+def git(cwd: Path, *args: str) -> str:
+    """The output of `git ARGS` in `cwd`; a failure is a ScaffoldError naming the command."""
+    completed = run_git(cwd, *args)
+    if completed.returncode != 0:
+        detail = (completed.stderr or completed.stdout).strip()
+        msg = f"git {' '.join(args[:2])} failed in {cwd}: {detail}"
+        raise ScaffoldError(msg)
+    return completed.stdout
+
+
+def git_output(cwd: Path, *args: str) -> str | None:
+    """The output of `git ARGS` in `cwd`, or None when it fails or git is not installed."""
+    try:
+        completed = run_git(cwd, *args)
+    except (ToolMissingError, OSError):
+        return None
+    return completed.stdout if completed.returncode == 0 else None
+
+
+def committed_bytes(cwd: Path, path: str) -> bytes:
+    """The content of `path` (relative to `cwd`) in the last commit; b"" when it has none."""
+    completed = subprocess.run(
+        [_git_executable(), "show", f"HEAD:./{path}"],
+        cwd=cwd,
+        capture_output=True,
+        check=False,
+        start_new_session=True,
+    )
+    return completed.stdout
+
+
+def is_tracked(cwd: Path, path: str) -> bool:
+    """Whether `path` is in git's index."""
+    return git_output(cwd, "ls-files", "--error-unmatch", "--", path) is not None
 
 
 def init_repository(project: Path, *, message: str) -> bool:
@@ -27,43 +90,21 @@ def init_repository(project: Path, *, message: str) -> bool:
     """
     if (project / ".git").exists():
         return False
-    git = find_git()
-    _git(git, project, "init", "--quiet", "--initial-branch=main")
-    _git(git, project, "add", "--all")
-    identity = () if _has_identity(git, project) else _FALLBACK_IDENTITY
-    _git(git, project, *identity, "commit", "--quiet", "--no-verify", "-m", message)
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    git(project, *_identity(project), "commit", "--quiet", "--no-verify", "-m", message)
     return True
 
 
 def amend_initial_commit(project: Path, *, paths: list[str]) -> None:
     """Add `paths` (e.g. the lockfile npm install wrote) to the project's first commit."""
-    git = find_git()
-    _git(git, project, "add", "--", *paths)
-    identity = () if _has_identity(git, project) else _FALLBACK_IDENTITY
-    _git(git, project, *identity, "commit", "--quiet", "--no-verify", "--amend", "--no-edit")
+    git(project, "add", "--", *paths)
+    git(project, *_identity(project), "commit", "--quiet", "--no-verify", "--amend", "--no-edit")
 
 
-def _has_identity(git: str, project: Path) -> bool:
-    probe = subprocess.run(
-        [git, "var", "GIT_COMMITTER_IDENT"], cwd=project, capture_output=True, check=False
-    )
-    return probe.returncode == 0
-
-
-def _git(git: str, project: Path, *args: str) -> None:
-    # Its own session: a Ctrl-C in the terminal never stops git halfway through a commit.
-    completed = subprocess.run(
-        [git, *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-        start_new_session=True,
-    )
-    if completed.returncode != 0:
-        detail = (completed.stderr or completed.stdout).strip()
-        msg = f"git {args[-1] if args else ''} failed in {project}: {detail}"
-        raise ScaffoldError(msg)
+def _identity(project: Path) -> tuple[str, ...]:
+    has_identity = run_git(project, "var", "GIT_COMMITTER_IDENT").returncode == 0
+    return () if has_identity else SCAFFOLD_IDENTITY
 
 
 def subtree_changes(project: Path) -> list[tuple[str, str]] | None:
@@ -73,30 +114,11 @@ def subtree_changes(project: Path) -> list[tuple[str, str]] | None:
     looked at, and paths are made relative to it (git reports them from the repository root).
     None when git is not installed or `project` is not inside a git repository.
     """
-    git = shutil.which("git")
-    if git is None:
+    prefix = git_output(project, "rev-parse", "--show-prefix")
+    if prefix is None:
         return None
-    prefix = subprocess.run(
-        [git, "rev-parse", "--show-prefix"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if prefix.returncode != 0:
-        return None
-    status = subprocess.run(
-        [git, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "."],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if status.returncode != 0:
-        detail = status.stderr.strip()
-        msg = f"git status failed in {project}: {detail}"
-        raise ScaffoldError(msg)
-    return _parse_status(status.stdout, prefix=prefix.stdout.strip())
+    status = git(project, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", ".")
+    return _parse_status(status, prefix=prefix.strip())
 
 
 def _parse_status(output: str, *, prefix: str) -> list[tuple[str, str]]:
@@ -110,27 +132,3 @@ def _parse_status(output: str, *, prefix: str) -> list[tuple[str, str]]:
             next(entries, None)  # the path it was renamed or copied from
         changes.append((code, path.removeprefix(prefix)))
     return changes
-
-
-def require_clean_subtree(project: Path, *, command: str) -> bool:
-    """Refuse uncommitted changes under `project`, so what `command` does is its own diff.
-
-    One rule for every command that writes into a generated project (`scaffold update`,
-    `scaffold add resource`): the project's own subtree must be clean; the rest of the
-    repository holding it (other services of a monorepo, their untracked files) does not matter.
-    Returns False when the project is not under git (no git installed or no repository): the
-    caller decides whether it can work without (add resource can, update cannot).
-    """
-    changes = subtree_changes(project)
-    if changes is None:
-        return False
-    if changes:
-        shown = ", ".join(path for _code, path in changes[:3])
-        more = f" and {len(changes) - 3} more" if len(changes) > 3 else ""
-        msg = (
-            f"{project} has {len(changes)} uncommitted change(s) ({shown}{more}). Commit or "
-            "stash them (in the project: `git stash push --include-untracked -- .`) and run "
-            f"{command} again: its changes must be reviewable as their own diff."
-        )
-        raise DirtyTreeError(msg)
-    return True

@@ -9,6 +9,20 @@ from contextlib import contextmanager
 
 
 @contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """A SIGTERM (a closed terminal, a cancelled CI job) inside the block ends it like Ctrl-C."""
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
 def interruptions_deferred() -> Iterator[None]:
     """A Ctrl-C (or SIGTERM) inside the block is raised when it ends, not halfway through it."""
     if threading.current_thread() is not threading.main_thread():

@@ -16,13 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scaffold.errors import ProbeError
+
 _METRIC_LINE = re.compile(
     r"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)( [0-9]+)?$"
 )
-
-
-class ProbeError(Exception):
-    """A probe did not get the answer it expects (its message says which and what came back)."""
 
 
 @dataclass

@@ -105,6 +105,30 @@ def load_answers_file(path: Path) -> dict[str, Any]:
     return {str(key): value for key, value in data.items() if not str(key).startswith("_")}
 
 
+class CheckedAnswers(dict[str, Any]):
+    """Answers `check_answers` accepted: commands check them once, where they were read."""
+
+
+def check_answers(
+    answers: Mapping[str, Any], questions: Iterable[Question], *, origin: str
+) -> CheckedAnswers:
+    """The one check of answers before copier sees them: settable questions, values of their type.
+
+    `origin` (a preset, an answers file, `--data`) is named when a question is unknown.
+    """
+    questions = list(questions)
+    check_known(answers, questions, origin=origin)
+    check_types(answers, questions)
+    return CheckedAnswers(answers)
+
+
+def checked(answers: Mapping[str, Any], copier_yml: Path) -> CheckedAnswers:
+    """`answers` as they are when already checked, else checked against `copier_yml`."""
+    if isinstance(answers, CheckedAnswers):
+        return answers
+    return check_answers(answers, load_questions(copier_yml), origin="the answers")
+
+
 def check_known(answers: Mapping[str, Any], questions: Iterable[Question], *, origin: str) -> None:
     """Refuse answers to questions that do not exist (or are derived and cannot be set)."""
     by_name = {question.name: question for question in questions}

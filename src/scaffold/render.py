@@ -9,23 +9,20 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import warnings
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from scaffold.checkout import clean_template_copy
-from scaffold.errors import DestinationError, InvalidAnswerError, ScaffoldError
+from scaffold.copier_runner import copy_template
+from scaffold.errors import DestinationError, ScaffoldError
 from scaffold.interrupts import interruptions_deferred
+from scaffold.project import ANSWERS_FILE, read_answers_file, record_source, user_answers
 from scaffold.prompts import readable_prompts
-from scaffold.questions import check_known, check_types, load_questions
+from scaffold.questions import checked
 from scaffold.template_source import TemplateSource, find_template_source
-
-ANSWERS_FILE = ".copier-answers.yml"
 
 
 @dataclass(frozen=True)
@@ -61,9 +58,7 @@ def render_project(
     during the final move is raised.
     """
     source = source or find_template_source()
-    questions = load_questions(source.copier_yml)
-    check_known(answers, questions, origin="the answers")
-    check_types(answers, questions)
+    answers = checked(answers, source.copier_yml)
     if destination is not None:
         destination = destination.expanduser().resolve()
         _check_destination(destination, force=force)
@@ -78,7 +73,7 @@ def render_project(
             )
             staging.chmod(0o777 & ~_current_umask())  # mkdtemp makes it private; not the project
         _run_copier(source, staging, answers=answers, interactive=interactive)
-        answered = _read_answers(staging)
+        answered = user_answers(read_answers_file(staging / ANSWERS_FILE))
         if destination is None:
             destination = planned.parent / str(answered["project_slug"])
             _check_destination(destination, force=force)
@@ -151,8 +146,6 @@ def _staging_parent(destination: Path) -> Path:
 def _run_copier(
     source: TemplateSource, staging: Path, *, answers: Mapping[str, Any], interactive: bool
 ) -> None:
-    from copier import run_copy  # imported here: copier is slow to import and --help needs none
-
     src_path, vcs_ref = source.copier_source()
     with ExitStack() as stack:
         if source.bundle is None and source.is_git_repository:
@@ -161,49 +154,10 @@ def _run_copier(
             src_path = str(stack.enter_context(clean_template_copy(source.root)))
         if interactive:
             stack.enter_context(readable_prompts())
-        # Rendering from a source checkout with uncommitted changes is the normal development
-        # case; copier includes those changes, which is what we want.
-        stack.enter_context(warnings.catch_warnings())
-        warnings.filterwarnings("ignore", message=".*[Dd]irty.*")
-        try:
-            run_copy(
-                src_path,
-                str(staging),
-                data=dict(answers),
-                defaults=not interactive,
-                overwrite=True,
-                quiet=True,
-                vcs_ref=vcs_ref,
-            )
-        except ValueError as error:
-            raise InvalidAnswerError(_copier_validation_message(error)) from error
+        copy_template(src_path, staging, answers=answers, vcs_ref=vcs_ref, interactive=interactive)
     if src_path != source.copier_source()[0]:
-        _record_source(staging, source.root)
-
-
-def _record_source(staging: Path, root: Path) -> None:
-    """Record the checkout, not its temporary clean copy, as the template the project came from."""
-    answers_file = staging / ANSWERS_FILE
-    lines = answers_file.read_text(encoding="utf-8").splitlines(keepends=True)
-    recorded = yaml.safe_dump({"_src_path": str(root)}, default_flow_style=False)
-    answers_file.write_text(
-        "".join(recorded if line.startswith("_src_path:") else line for line in lines),
-        encoding="utf-8",
-    )
-
-
-def _copier_validation_message(error: ValueError) -> str:
-    text = str(error).strip()
-    prefix = "Validation error for question '"
-    if text.startswith(prefix):
-        name, _, reason = text[len(prefix) :].partition("': ")
-        return f"Invalid answer for '{name}': {reason.strip()}"
-    return f"Invalid answer: {text}"
-
-
-def _read_answers(staging: Path) -> dict[str, Any]:
-    data = yaml.safe_load((staging / ANSWERS_FILE).read_text(encoding="utf-8")) or {}
-    return {key: value for key, value in data.items() if not str(key).startswith("_")}
+        # The checkout, not its temporary clean copy, is the template the project came from.
+        record_source(staging, str(source.root))
 
 
 def _is_missing_or_empty(destination: Path) -> bool:

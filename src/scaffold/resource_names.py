@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from scaffold.errors import ScaffoldError
+from scaffold.errors import ResourceError
 
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 # Paths the service itself serves, and the template's own resource.
@@ -23,10 +23,6 @@ JS_RESERVED = frozenset({
     "package", "private", "protected", "public", "return", "static", "super", "switch", "this",
     "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield",
 })  # fmt: skip
-
-
-class ResourceError(ScaffoldError):
-    """The resource cannot be added (bad name, already there, project not recognised)."""
 
 
 @dataclass(frozen=True)

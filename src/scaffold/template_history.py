@@ -19,6 +19,7 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from scaffold.errors import TemplateVersionError
+from scaffold.git_repo import git_output, run_git
 
 _DESCRIBED = re.compile(r"^(?P<tag>.+)-(?P<distance>\d+)-g(?P<sha>[0-9a-f]+)$")
 
@@ -48,12 +49,7 @@ class TemplateHistory:
         return sorted((tag for tag in tags if release_version(tag)), key=_sort_key)
 
     def _git(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["git", "--git-dir", str(self.git_dir), *args],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        return run_git(None, "--git-dir", str(self.git_dir), *args)
 
 
 def release_version(described: str) -> tuple[Version, int] | None:
@@ -77,29 +73,18 @@ def open_history(src_path: str) -> Iterator[TemplateHistory]:
     """The history of a template source: a git checkout, or a bundle (cloned to read it)."""
     path = Path(src_path).expanduser()
     if path.is_dir():
-        git_dir = subprocess.run(
-            ["git", "rev-parse", "--absolute-git-dir"],
-            cwd=path,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if git_dir.returncode != 0:
+        git_dir = git_output(path, "rev-parse", "--absolute-git-dir")
+        if git_dir is None:
             msg = f"The template at {src_path} has no git history, so it has no versions."
             raise TemplateVersionError(msg)
-        yield TemplateHistory(Path(git_dir.stdout.strip()))
+        yield TemplateHistory(Path(git_dir.strip()))
         return
     if not path.is_file():
         msg = f"The template history {src_path} does not exist."
         raise TemplateVersionError(msg)
     with tempfile.TemporaryDirectory(prefix="scaffold-history-") as scratch:
         clone = Path(scratch) / "history.git"
-        completed = subprocess.run(
-            ["git", "clone", "--quiet", "--bare", str(path), str(clone)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        completed = run_git(None, "clone", "--quiet", "--bare", str(path), str(clone))
         if completed.returncode != 0:
             msg = f"The template history {src_path} cannot be read: {completed.stderr.strip()}"
             raise TemplateVersionError(msg)

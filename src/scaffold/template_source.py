@@ -22,12 +22,12 @@ from __future__ import annotations
 import filecmp
 import os
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from scaffold.errors import ScaffoldError
+from scaffold.git_repo import git_output
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 PUBLISHED_BUNDLE = "~/.cache/scaffold/template.bundle"
@@ -126,17 +126,18 @@ def _with_published_history(bundle: Path, published: Path, scratch: Path) -> Pat
     """`bundle`, plus whatever the already published bundle has that it lacks."""
     if not published.is_file():
         return bundle
-    listed = _git(scratch, "bundle", "list-heads", str(published))
+    listed = git_output(scratch, "bundle", "list-heads", str(published))
     clone = scratch / "history.git"
     if (
         listed is None
-        or _git(scratch, "clone", "--quiet", "--bare", str(bundle), str(clone)) is None
+        or git_output(scratch, "clone", "--quiet", "--bare", str(bundle), str(clone)) is None
     ):
         return bundle  # an unreadable published bundle is replaced by ours
     missing = [
         line.split()
         for line in listed.splitlines()
-        if line.strip() and _git(clone, "cat-file", "-e", f"{line.split()[0]}^{{commit}}") is None
+        if line.strip()
+        and git_output(clone, "cat-file", "-e", f"{line.split()[0]}^{{commit}}") is None
     ]
     if not missing:
         return bundle
@@ -144,17 +145,12 @@ def _with_published_history(bundle: Path, published: Path, scratch: Path) -> Pat
     # every clone fetches; its release tags come too unless ours has the same name.
     by_commit = {sha: ref for sha, ref in reversed(missing)}  # one ref per commit
     refspecs = [f"{ref}:refs/heads/published-{sha[:12]}" for sha, ref in by_commit.items()]
-    fetched = _git(clone, "fetch", "--quiet", str(published), *refspecs)
-    _git(clone, "fetch", "--quiet", str(published), "refs/tags/*:refs/tags/*")
+    fetched = git_output(clone, "fetch", "--quiet", str(published), *refspecs)
+    git_output(clone, "fetch", "--quiet", str(published), "refs/tags/*:refs/tags/*")
     merged = scratch / "template.bundle"
     if (
         fetched is None
-        or _git(clone, "bundle", "create", "--quiet", str(merged), "HEAD", "--all") is None
+        or git_output(clone, "bundle", "create", "--quiet", str(merged), "HEAD", "--all") is None
     ):
         return bundle
     return merged
-
-
-def _git(cwd: Path, *args: str) -> str | None:
-    completed = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
-    return completed.stdout if completed.returncode == 0 else None

@@ -10,21 +10,25 @@ a failed update leaves it exactly as it was (see update_workspace).
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-from copier import run_copy, run_update
-from copier.errors import UserMessageError
-
+from scaffold.copier_runner import copy_template, update_in_place
 from scaffold.errors import ScaffoldError
-from scaffold.git_repo import require_clean_subtree, subtree_changes
-from scaffold.questions import check_known, load_questions
+from scaffold.git_repo import committed_bytes, git, subtree_changes
+from scaffold.project import (
+    ANSWERS_FILE,
+    Project,
+    find_project,
+    read_answers_file,
+    record_source,
+    require_committed,
+    user_answers,
+)
+from scaffold.questions import checked
 from scaffold.template_source import TemplateSource, find_template_source
 from scaffold.update_checks import check_versions, same_source
 from scaffold.update_followups import (
@@ -37,12 +41,10 @@ from scaffold.update_workspace import (
     atomic_subtree,
     backout_command,
     commit_in_scratch,
-    git,
     scratch_clone,
 )
 
 CONFLICT_MARKER = "<<<<<<< before updating"
-ANSWERS_FILE = ".copier-answers.yml"
 
 
 @dataclass(frozen=True)
@@ -86,18 +88,12 @@ def update_project(
     `recorded_source` updates from the template source the project recorded (`_src_path`)
     instead. `sync_lock` refreshes package-lock.json when package.json changed and npm is found.
     """
-    project = project.expanduser().resolve()
-    if not project.exists():
-        msg = f"{project} does not exist: pass the directory of a generated project."
-        raise ScaffoldError(msg)
-    recorded = _recorded_answers(project)
+    found = find_project(project)
+    project = found.root
+    require_committed(project, command="scaffold update", changes_allowed=pretend)
+    recorded = _versioned(found)
     source = source or find_template_source()
-    check_known(answers or {}, load_questions(source.copier_yml), origin="the answers")
-    if pretend:
-        if subtree_changes(project) is None:
-            _not_a_repository(project)
-    elif not require_clean_subtree(project, command="scaffold update"):
-        _not_a_repository(project)
+    answers = checked(answers or {}, source.copier_yml)
     src_path, note = _template_to_use(source, recorded, recorded_source=recorded_source)
     target_ref = vcs_ref or "HEAD"
     check_versions(
@@ -107,11 +103,15 @@ def update_project(
         explicit_target=vcs_ref is not None,
         recorded_source=str(recorded["_src_path"]),
     )
-    options = {"answers": answers or {}, "interactive": interactive, "vcs_ref": target_ref}
+    options: dict[str, Any] = {
+        "answers": answers,
+        "interactive": interactive,
+        "vcs_ref": target_ref,
+    }
     if pretend:
         with scratch_clone(project) as copy:
             if note is not None:
-                _record_source(copy, src_path)
+                record_source(copy, src_path)
                 commit_in_scratch(copy, "Use the installed template")
             return _update(copy, recorded, src_path, options, note=note, shown_as=project)
     with atomic_subtree(project):
@@ -134,11 +134,11 @@ def _update(
     pretend = project != shown_as
     if note is not None and not pretend:
         with _source_replaced(project, src_path):
-            _run_update(project, **options)
+            update_in_place(project, **options)
     else:
-        _run_update(project, **options)
+        update_in_place(project, **options)
     kept = _restore_edited_files_the_template_removed(project, recorded, src_path)
-    after = _recorded_answers(project)
+    after = read_answers_file(project / ANSWERS_FILE)
     changes = subtree_changes(project) or []
     changed = [path for _code, path in changes]
     return UpdateResult(
@@ -163,14 +163,6 @@ def _with_lockfile(result: UpdateResult, lockfile: Lockfile) -> UpdateResult:
     if lockfile.refreshed and "package-lock.json" not in changed:
         changed.append("package-lock.json")
     return UpdateResult(**{**result.__dict__, "changed": changed, "lockfile": lockfile})
-
-
-def _not_a_repository(project: Path) -> None:
-    msg = (
-        f"{project} is not in a git repository (or git is not installed): updates need git to "
-        "merge safely. Run `git init && git add -A && git commit -m 'Before update'` first."
-    )
-    raise ScaffoldError(msg)
 
 
 def _template_to_use(
@@ -204,76 +196,22 @@ class _source_replaced:  # noqa: N801 - used as a context manager, like contextl
 
     def __enter__(self) -> None:
         git(self.project, "update-index", "--assume-unchanged", ANSWERS_FILE)
-        _record_source(self.project, self.src_path)
+        record_source(self.project, self.src_path)
 
     def __exit__(self, *exc: object) -> None:
         git(self.project, "update-index", "--no-assume-unchanged", ANSWERS_FILE)
 
 
-def _record_source(project: Path, src_path: str) -> None:
-    answers_file = project / ANSWERS_FILE
-    lines = answers_file.read_text(encoding="utf-8").splitlines(keepends=True)
-    rewritten = [
-        f"_src_path: {src_path}\n" if line.startswith("_src_path:") else line for line in lines
-    ]
-    answers_file.write_text("".join(rewritten), encoding="utf-8")
-
-
-def _recorded_answers(project: Path) -> dict[str, Any]:
-    answers_file = project / ANSWERS_FILE
-    if not answers_file.is_file():
+def _versioned(project: Project) -> Mapping[str, Any]:
+    """What the project recorded, refused when it records no template version to start from."""
+    if not project.recorded.get("_commit"):
         msg = (
-            f"{project} was not generated by scaffold: it has no {ANSWERS_FILE}. "
-            "Run scaffold update in the root of a generated project."
+            f"{project.answers_file} records no template version (_commit): the project was "
+            "rendered from a template without history, so there is nothing to compute an update "
+            "from."
         )
         raise ScaffoldError(msg)
-    try:
-        recorded = yaml.safe_load(answers_file.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        msg = f"{answers_file} is not valid YAML ({error}); restore it from git."
-        raise ScaffoldError(msg) from error
-    if not isinstance(recorded, dict) or not recorded.get("_src_path"):
-        msg = f"{answers_file} does not record the template it came from (_src_path)."
-        raise ScaffoldError(msg)
-    if not recorded.get("_commit"):
-        msg = (
-            f"{answers_file} records no template version (_commit): the project was rendered "
-            "from a template without history, so there is nothing to compute an update from."
-        )
-        raise ScaffoldError(msg)
-    return recorded
-
-
-def _run_update(
-    project: Path, *, answers: Mapping[str, Any], interactive: bool, vcs_ref: str | None
-) -> None:
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*[Dd]irty.*")
-        try:
-            run_update(
-                str(project),
-                data=dict(answers),
-                defaults=not interactive,
-                overwrite=True,
-                conflict="inline",
-                quiet=True,
-                unsafe=True,  # the template's own _migrations must run
-                vcs_ref=vcs_ref,
-                skip_answered=True,
-            )
-        except UserMessageError as error:
-            raise ScaffoldError(_explain(str(error))) from error
-        except ValueError as error:
-            raise ScaffoldError(f"Invalid answer: {error}") from error
-
-
-def _explain(message: str) -> str:
-    if "downgrading" in message.lower():
-        return (
-            f"{message} The project was generated by a newer scaffold than this one: install "
-            "that version (or newer) to update it, or pass --vcs-ref to pick a version."
-        )
-    return message
+    return project.recorded
 
 
 def _restore_edited_files_the_template_removed(
@@ -287,25 +225,13 @@ def _restore_edited_files_the_template_removed(
     deleted = [path for code, path in subtree_changes(project) or [] if "D" in code]
     if not deleted:
         return []
-    answers = {key: value for key, value in recorded.items() if not str(key).startswith("_")}
+    answers = user_answers(recorded)
     with tempfile.TemporaryDirectory(prefix="scaffold-pristine-") as pristine_dir:
         pristine = Path(pristine_dir)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*[Dd]irty.*")
-            run_copy(
-                src_path,
-                str(pristine),
-                data=answers,
-                defaults=True,
-                quiet=True,
-                overwrite=True,
-                vcs_ref=str(recorded["_commit"]),
-            )
+        copy_template(src_path, pristine, answers=answers, vcs_ref=str(recorded["_commit"]))
         kept = []
         for path in deleted:
-            before = subprocess.run(
-                ["git", "show", f"HEAD:./{path}"], cwd=project, capture_output=True, check=False
-            ).stdout
+            before = committed_bytes(project, path)
             rendered = pristine / path
             if not rendered.is_file() or rendered.read_bytes() != before:
                 git(project, "checkout", "HEAD", "--", path)

@@ -10,25 +10,12 @@ changes carried over, so it needs no clean tree and never touches the project.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from scaffold.errors import ScaffoldError
-from scaffold.git_repo import subtree_changes
-
-_IDENTITY = ("-c", "user.name=scaffold", "-c", "user.email=scaffold@localhost")
-
-
-def git(cwd: Path, *args: str) -> str:
-    """Run git in `cwd`; a failure is a ScaffoldError naming the command."""
-    completed = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
-    if completed.returncode != 0:
-        msg = f"git {' '.join(args[:2])} failed in {cwd}: {completed.stderr.strip()}"
-        raise ScaffoldError(msg)
-    return completed.stdout
+from scaffold.git_repo import SCAFFOLD_IDENTITY, git, subtree_changes
 
 
 def backout_command(project: Path) -> str:
@@ -109,11 +96,19 @@ def scratch_clone(project: Path) -> Iterator[Path]:
                 target.unlink(missing_ok=True)
         if changes:
             git(copy, "add", "--all", "--", ".")
-            git(copy, *_IDENTITY, "commit", "--quiet", "--no-verify", "-m", "Uncommitted changes")
+            git(
+                copy,
+                *SCAFFOLD_IDENTITY,
+                "commit",
+                "--quiet",
+                "--no-verify",
+                "-m",
+                "Uncommitted changes",
+            )
         yield copy
 
 
 def commit_in_scratch(copy: Path, message: str) -> None:
     """Commit everything under `copy` (a scratch clone's project), so copier sees it clean."""
     git(copy, "add", "--all", "--", ".")
-    git(copy, *_IDENTITY, "commit", "--quiet", "--no-verify", "-m", message)
+    git(copy, *SCAFFOLD_IDENTITY, "commit", "--quiet", "--no-verify", "-m", message)
