@@ -30,8 +30,9 @@ import jinja2
 from scaffold.code_edits import FileEdit, Insertion, among_imports, into_list
 from scaffold.errors import AnchorMissingError, ResourceError
 from scaffold.prettier import PRINT_WIDTH, fit, format_files
-from scaffold.project import find_project, require_committed
+from scaffold.project import Project, find_project, require_committed
 from scaffold.resource_names import ResourceNames, resource_names
+from scaffold.template_history import require_template_version
 from scaffold.template_source import find_template_source
 
 REGISTRY = "src/resources/registry.ts"
@@ -67,6 +68,7 @@ def add_resource(
     project, answers = found.root, found.answers
     names = resource_names(name, singular=singular)
     require_committed(project, command="scaffold add resource")
+    _require_installed_version(found)
     postgres = answers.get("database") == "postgres"
     variables: dict[str, Any] = {
         **answers,
@@ -92,6 +94,15 @@ def add_resource(
         formatted=formatted is not None,
         migration=migrations[0] if migrations else None,
     )
+
+
+def _require_installed_version(project: Project) -> None:
+    """The resource templates are this scaffold's: refuse a project of another template version."""
+    recorded = project.recorded.get("_commit")
+    src_path, _ref = find_template_source().copier_source()
+    if recorded is None or _ref is None:
+        return  # rendered from a template root without history: there is nothing to compare
+    require_template_version(src_path, str(recorded), command="scaffold add resource")
 
 
 def _migration_timestamp(project: Path, now: datetime | None) -> str:
