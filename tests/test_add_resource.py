@@ -321,7 +321,7 @@ def test_without_postgres_the_resource_registers_its_routes_with_an_in_memory_re
     module = (project / "src/resources/customer-resource.ts").read_text()
     # Bounded like the template's own in-memory stores (RESOURCE_STORE_CAPACITY), and on the
     # memory_store_* metrics where the project exports metrics.
-    assert "capacity: dependencies.memoryStoreCapacity," in module
+    assert "capacity: dependencies.memoryStoreCapacity" in module
     metrics = (
         "metrics" in yaml.safe_load((project / ".copier-answers.yml").read_text())["observability"]
     )

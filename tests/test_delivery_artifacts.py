@@ -874,7 +874,7 @@ def test_readme_configuration_table_lists_exactly_the_variables_the_answers_use(
     }  # fmt: skip
     expected.add("READINESS_CACHE_MS")
     if a["database"] != "postgres":
-        expected.add("ORDER_STORE_CAPACITY")
+        expected |= {"ORDER_STORE_CAPACITY", "RESOURCE_STORE_CAPACITY"}
         if a["cache"] != "redis":
             expected.add("IDEMPOTENCY_STORE_CAPACITY")
     if a["auth"] == "jwt":
