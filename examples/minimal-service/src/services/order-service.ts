@@ -1,11 +1,11 @@
-import type { IdempotencyStore } from '../repositories/idempotency-store.js';
-import type { Order, OrderItem, OrderRepository } from '../repositories/order-repository.js';
 import {
   BusinessRuleError,
   ConflictError,
   NotFoundError,
   ValidationError,
 } from '../errors/app-errors.js';
+import type { IdempotencyStore } from '../repositories/idempotency-store.js';
+import type { Order, OrderItem, OrderRepository } from '../repositories/order-repository.js';
 import { decodeCursor, encodeCursor } from '../utils/cursor.js';
 import { fingerprint } from '../utils/fingerprint.js';
 
