@@ -16,6 +16,8 @@ const processEnvImports = ['node:process', 'process'].map((name) => ({
 /**
  * Layers import downwards only: routes → controllers → services → repositories. Each entry
  * lists the folders a layer must not import, and the packages it must not use directly.
+ * jobs/ (what the worker runs) and cpu/ (what worker threads run) sit beside services: both
+ * receive their ports from the composition root and never reach HTTP or infrastructure.
  */
 const infrastructurePackages = [
   'fastify',
@@ -28,27 +30,58 @@ const infrastructurePackages = [
 ];
 
 const layers = {
-  routes: { folders: ['services', 'repositories'], packages: [] },
+  routes: { folders: ['services', 'repositories', 'jobs', 'cpu'], packages: [] },
   controllers: {
-    folders: ['routes', 'repositories', 'infra'],
+    folders: ['routes', 'repositories', 'infra', 'jobs', 'cpu'],
     packages: ['fastify', '@fastify/*'],
   },
   services: {
-    folders: ['routes', 'controllers', 'infra', 'config'],
+    folders: ['routes', 'controllers', 'infra', 'config', 'jobs'],
+    packages: infrastructurePackages,
+  },
+  jobs: {
+    folders: ['routes', 'controllers', 'services', 'repositories', 'infra', 'config', 'cpu'],
+    packages: infrastructurePackages,
+  },
+  cpu: {
+    folders: ['routes', 'controllers', 'services', 'infra', 'config', 'jobs'],
     packages: infrastructurePackages,
   },
   repositories: {
-    folders: ['routes', 'controllers', 'services'],
+    folders: ['routes', 'controllers', 'services', 'cpu'],
     packages: ['fastify', '@fastify/*'],
   },
-  infra: { folders: ['routes', 'controllers', 'services', 'repositories'], packages: [] },
-  errors: { folders: ['routes', 'controllers', 'services', 'repositories', 'infra'], packages: [] },
+  infra: { folders: ['routes', 'controllers', 'services', 'repositories', 'cpu'], packages: [] },
+  errors: {
+    folders: ['routes', 'controllers', 'services', 'repositories', 'jobs', 'cpu', 'infra'],
+    packages: [],
+  },
   utils: {
-    folders: ['routes', 'controllers', 'services', 'repositories', 'infra', 'errors', 'config'],
+    folders: [
+      'routes',
+      'controllers',
+      'services',
+      'repositories',
+      'jobs',
+      'cpu',
+      'infra',
+      'errors',
+      'config',
+    ],
     packages: infrastructurePackages,
   },
   config: {
-    folders: ['routes', 'controllers', 'services', 'repositories', 'infra', 'errors', 'utils'],
+    folders: [
+      'routes',
+      'controllers',
+      'services',
+      'repositories',
+      'jobs',
+      'cpu',
+      'infra',
+      'errors',
+      'utils',
+    ],
     packages: infrastructurePackages,
   },
 };

@@ -347,7 +347,7 @@ def test_with_postgres_the_repository_adds_its_table_to_the_schema_and_a_migrati
     repository = (project / "src/repositories/postgres-customer-repository.ts").read_text()
     assert "export interface CustomersTable {" in repository
     assert (
-        "declare module '../infra/database-schema.js' {\n"
+        "declare module '../infra/postgres/database-schema.js' {\n"
         "  interface DatabaseSchema {\n"
         "    customers: CustomersTable;\n"
     ) in repository

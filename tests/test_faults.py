@@ -57,7 +57,7 @@ import { registerHooks } from 'node:module';
 const holdMs = Number(process.env.TEST_HOLD_MS ?? '60000');
 const holdAfterRecord = process.env.TEST_HOLD_AFTER_RECORD === '1';
 const wrappers = {
-  '/dist/infra/logging-notification-sender.js': (url) => `
+  '/dist/infra/notifications/logging-notification-sender.js': (url) => `
     import { LoggingNotificationSender as Sender } from '${url}?original';
     export class LoggingNotificationSender extends Sender {
       async sendOrderConfirmation(job, key) {
@@ -68,7 +68,7 @@ const wrappers = {
         return super.sendOrderConfirmation(job, key);
       }
     }`,
-  '/dist/infra/redis-processed-jobs.js': (url) => `
+  '/dist/infra/redis/redis-processed-jobs.js': (url) => `
     import { RedisProcessedJobs as Store } from '${url}?original';
     export class RedisProcessedJobs extends Store {
       async markProcessed(jobId) {

@@ -138,7 +138,7 @@ def test_typescript_string_literals_decode_to_the_exact_texts(
     nasty_render: tuple[Path, dict[str, str]],
 ) -> None:
     project, texts = nasty_render
-    openapi = (project / "src" / "infra" / "openapi.ts").read_text(encoding="utf-8")
+    openapi = (project / "src" / "infra" / "openapi" / "openapi.ts").read_text(encoding="utf-8")
 
     title = re.search(r"^\s*title:\s+(.*),$", openapi, re.MULTILINE)
     description = re.search(r"^\s*description:\s+(.*),$", openapi, re.MULTILINE)

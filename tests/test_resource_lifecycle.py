@@ -43,7 +43,7 @@ ADDED_AT = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 PENDING = """
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { MIGRATIONS_FOLDER, pendingMigrations } from './dist/infra/migrator.js';
+import { MIGRATIONS_FOLDER, pendingMigrations } from './dist/infra/postgres/migrator.js';
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 1 });
 const db = new Kysely({ dialect: new PostgresDialect({ pool }) });
 console.log(JSON.stringify(await pendingMigrations(db, MIGRATIONS_FOLDER)));

@@ -7,22 +7,22 @@ import type { DestinationStream } from 'pino';
 import type { Config } from './config/config.js';
 import { OrderController } from './controllers/order-controller.js';
 import { createErrorHandler, handleClientError, notFoundHandler } from './errors/error-handler.js';
-import { AccessLog } from './infra/access-log.js';
-import { registerAdmissionMetrics } from './infra/admission-metrics.js';
-import { refuseAmbiguousHost } from './infra/host-header.js';
-import { proxyTrust, registerHttpProtection } from './infra/http-protection.js';
-import { registerJsonBodyParser } from './infra/json-body.js';
-import { createHttpLogging } from './infra/logger.js';
-import { createMetrics, registerHttpMetrics } from './infra/metrics.js';
-import { registerOpenApi } from './infra/openapi.js';
-import { Readiness } from './infra/readiness.js';
+import { AccessLog } from './infra/http/access-log.js';
+import { registerAdmissionMetrics } from './infra/observability/admission-metrics.js';
+import { refuseAmbiguousHost } from './infra/http/host-header.js';
+import { proxyTrust, registerHttpProtection } from './infra/http/http-protection.js';
+import { registerJsonBodyParser } from './infra/http/json-body.js';
+import { createHttpLogging } from './infra/observability/logger.js';
+import { createMetrics, registerHttpMetrics } from './infra/observability/metrics.js';
+import { registerOpenApi } from './infra/openapi/openapi.js';
 import {
   createRequestContextStorage,
   registerRequestContext,
   requestIdFor,
-} from './infra/request-context.js';
-import { zodSchemaController } from './infra/zod-compilers.js';
-import { registerMemoryStoreMetrics } from './infra/memory-store-metrics.js';
+} from './infra/http/request-context.js';
+import { Readiness } from './infra/readiness.js';
+import { zodSchemaController } from './infra/http/zod-compilers.js';
+import { registerMemoryStoreMetrics } from './infra/observability/memory-store-metrics.js';
 import { InMemoryIdempotencyStore } from './repositories/in-memory-idempotency-store.js';
 import { InMemoryOrderRepository } from './repositories/in-memory-order-repository.js';
 import type { Order } from './repositories/order-repository.js';

@@ -1,6 +1,6 @@
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
-import { createStdoutLogStream } from './infra/logger.js';
+import { createStdoutLogStream } from './infra/observability/logger.js';
 import { createShutdown, handleProcessEvents } from './infra/shutdown.js';
 
 function loadConfigOrExit(): Config {

@@ -1,7 +1,7 @@
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
-import { operationalRouteConfig } from '../infra/http-protection.js';
+import { operationalRouteConfig } from '../infra/http/http-protection.js';
 import type { Readiness, ReadinessReport } from '../infra/readiness.js';
 
 // Duration and error appear only outside production: a public probe must not tell strangers

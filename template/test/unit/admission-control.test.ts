@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { AdmissionControl, installAdmissionGate } from '../../src/infra/admission-control.js';
+import { AdmissionControl, installAdmissionGate } from '../../src/infra/http/admission-control.js';
 
 const MAX_DELAY_MS = 10;
 

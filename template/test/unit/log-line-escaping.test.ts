@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { createHttpLogging, createLogger } from '../../src/infra/logger.js';
-import { createRequestContextStorage } from '../../src/infra/request-context.js';
+import { createRequestContextStorage } from '../../src/infra/http/request-context.js';
+import { createHttpLogging, createLogger } from '../../src/infra/observability/logger.js';
 
 // Line and paragraph separators, and the bidi controls of "Trojan Source" (CVE-2021-42574).
 const DECEPTIVE_CHARACTERS = [

@@ -15,7 +15,7 @@ function runModule(source: string) {
 }
 
 const LOG_THREE_LINES = `
-import { createStdoutLogStream } from './src/infra/logger.ts';
+import { createStdoutLogStream } from './src/infra/observability/logger.ts';
 const stdout = createStdoutLogStream();
 for (const line of [1, 2, 3]) stdout.write(JSON.stringify({ line }) + '\\n');
 `;

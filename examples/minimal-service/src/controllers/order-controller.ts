@@ -9,8 +9,8 @@ export interface OrderDto {
   readonly createdAt: string;
 }
 
+/** A body with the headers that go with it; the route declares the status code with its schema. */
 export interface HttpResult<Body> {
-  readonly statusCode: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: Body;
 }
@@ -25,7 +25,7 @@ function toDto(order: Order): OrderDto {
   };
 }
 
-/** Translates between HTTP and the order service: status codes, headers and wire formats. */
+/** Translates between HTTP and the order service: headers and wire formats. */
 export class OrderController {
   readonly #orders: OrderService;
 
@@ -36,8 +36,6 @@ export class OrderController {
   async create(input: NewOrder, idempotencyKey: string | undefined): Promise<HttpResult<OrderDto>> {
     const { order, replayed } = await this.#orders.createOrder(input, idempotencyKey);
     return {
-      // A replay answers exactly like the original request did, so retries are indistinguishable.
-      statusCode: 201,
       headers: {
         location: `/orders/${order.id}`,
         ...(replayed ? { 'idempotent-replayed': 'true' } : {}),

@@ -41,6 +41,7 @@ export const orderRoutes: FastifyPluginCallbackZod<OrderRoutesOptions> = (
     },
     async (request, reply) => {
       const result = await controller.create(request.body, request.headers['idempotency-key']);
+      // A replay answers exactly like the original request did, so retries are indistinguishable.
       return reply.code(201).headers(result.headers).send(result.body);
     },
   );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { type AccessLine, createHttpLogging } from '../../src/infra/logger.js';
-import { createRequestContextStorage } from '../../src/infra/request-context.js';
+import { createRequestContextStorage } from '../../src/infra/http/request-context.js';
+import { type AccessLine, createHttpLogging } from '../../src/infra/observability/logger.js';
 
 function capturedLogging(level: string) {
   const lines: string[] = [];

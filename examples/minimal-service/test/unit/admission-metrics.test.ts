@@ -1,8 +1,8 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 
-import { AdmissionControl } from '../../src/infra/admission-control.js';
-import { registerAdmissionMetrics } from '../../src/infra/admission-metrics.js';
+import { AdmissionControl } from '../../src/infra/http/admission-control.js';
+import { registerAdmissionMetrics } from '../../src/infra/observability/admission-metrics.js';
 
 function valueOf(text: string, name: string): number {
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));

@@ -42,6 +42,51 @@ describe('architecture lint rules', { timeout: 30_000 }, () => {
     expect(violations).toContain('no-restricted-imports');
   });
 
+  it('when an adapter in an infra subfolder imports a repository, then lint fails', async () => {
+    const violations = await ruleViolations(
+      "export type { OrderRepository } from '../../repositories/order-repository.js';\n",
+      'src/infra/postgres/violation.ts',
+    );
+
+    expect(violations).toContain('no-restricted-imports');
+  });
+
+  it('when a job imports from infra, then lint fails', async () => {
+    const violations = await ruleViolations(
+      "export { createRedisClient } from '../infra/redis/redis.js';\n",
+      'src/jobs/violation.ts',
+    );
+
+    expect(violations).toContain('no-restricted-imports');
+  });
+
+  it('when a job imports a logging package, then lint fails', async () => {
+    const violations = await ruleViolations(
+      "import pino from 'pino';\nexport const logger = pino();\n",
+      'src/jobs/violation.ts',
+    );
+
+    expect(violations).toContain('no-restricted-imports');
+  });
+
+  it('when a CPU task imports a service, then lint fails', async () => {
+    const violations = await ruleViolations(
+      "export type { OrderService } from '../services/order-service.js';\n",
+      'src/cpu/violation.ts',
+    );
+
+    expect(violations).toContain('no-restricted-imports');
+  });
+
+  it('when a controller imports a job, then lint fails', async () => {
+    const violations = await ruleViolations(
+      "export type { OrderConfirmationJob } from '../jobs/order-confirmation.js';\n",
+      'src/controllers/violation.ts',
+    );
+
+    expect(violations).toContain('no-restricted-imports');
+  });
+
   it('when code outside config reads process.env, then lint fails', async () => {
     const violations = await ruleViolations(
       "export const port = process.env['PORT'];\n",
@@ -49,6 +94,15 @@ describe('architecture lint rules', { timeout: 30_000 }, () => {
     );
 
     expect(violations).toContain('no-restricted-properties');
+  });
+
+  it('when a queue adapter imports a job port, then lint passes', async () => {
+    const violations = await ruleViolations(
+      "export type { ConfirmationPublisher } from '../../jobs/confirmation-queue.js';\n",
+      'src/infra/queue/allowed.ts',
+    );
+
+    expect(violations).toEqual([]);
   });
 
   it('when a controller imports a service, then lint passes', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { BodyBuffer, JsonDepthScanner } from '../../src/infra/json-body.js';
+import { BodyBuffer, JsonDepthScanner } from '../../src/infra/http/json-body.js';
 
 const bytes = (text: string) => Buffer.from(text, 'utf8');
 

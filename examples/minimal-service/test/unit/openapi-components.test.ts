@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { referencedSchemasOnly } from '../../src/infra/openapi-components.js';
+import { referencedSchemasOnly } from '../../src/infra/openapi/openapi-components.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 

@@ -6,7 +6,7 @@ import {
   type RateLimitDecision,
   RateLimiter,
   type SharedCounter,
-} from '../../src/infra/rate-limit.js';
+} from '../../src/infra/http/rate-limit.js';
 
 const WINDOW_MS = 60_000;
 

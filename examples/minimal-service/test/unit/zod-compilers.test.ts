@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 
-import { zodSchemaController } from '../../src/infra/zod-compilers.js';
+import { zodSchemaController } from '../../src/infra/http/zod-compilers.js';
 
 const accountSchema = z.object({ id: z.uuid(), name: z.string(), createdAt: z.iso.datetime() });
 
