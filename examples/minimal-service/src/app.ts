@@ -8,21 +8,21 @@ import type { Config } from './config/config.js';
 import { OrderController } from './controllers/order-controller.js';
 import { createErrorHandler, handleClientError, notFoundHandler } from './errors/error-handler.js';
 import { AccessLog } from './infra/http/access-log.js';
-import { registerAdmissionMetrics } from './infra/observability/admission-metrics.js';
 import { refuseAmbiguousHost } from './infra/http/host-header.js';
 import { proxyTrust, registerHttpProtection } from './infra/http/http-protection.js';
 import { registerJsonBodyParser } from './infra/http/json-body.js';
-import { createHttpLogging } from './infra/observability/logger.js';
-import { createMetrics, registerHttpMetrics } from './infra/observability/metrics.js';
-import { registerOpenApi } from './infra/openapi/openapi.js';
 import {
   createRequestContextStorage,
   registerRequestContext,
   requestIdFor,
 } from './infra/http/request-context.js';
-import { Readiness } from './infra/readiness.js';
 import { zodSchemaController } from './infra/http/zod-compilers.js';
+import { registerAdmissionMetrics } from './infra/observability/admission-metrics.js';
+import { createHttpLogging } from './infra/observability/logger.js';
 import { registerMemoryStoreMetrics } from './infra/observability/memory-store-metrics.js';
+import { createMetrics, registerHttpMetrics } from './infra/observability/metrics.js';
+import { registerOpenApi } from './infra/openapi/openapi.js';
+import { Readiness } from './infra/readiness.js';
 import { InMemoryIdempotencyStore } from './repositories/in-memory-idempotency-store.js';
 import { InMemoryOrderRepository } from './repositories/in-memory-order-repository.js';
 import type { Order } from './repositories/order-repository.js';
@@ -127,7 +127,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     ttlMs: IDEMPOTENCY_TTL_MS,
     capacity: config.memoryStores.idempotencyKeys,
   });
-  registerMemoryStoreMetrics(metrics.registry, { orders, 'idempotency-keys': idempotency });
+  const trackMemoryStore = registerMemoryStoreMetrics(metrics.registry, {
+    orders,
+    'idempotency-keys': idempotency,
+  });
 
   const orderService = new OrderService({
     orders,
@@ -152,6 +155,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await server.register(resource, {
       now: () => new Date(),
       newId: randomUUID,
+      memoryStoreCapacity: config.memoryStores.resources,
+      trackMemoryStore,
     });
   }
   await server.ready();

@@ -1,5 +1,5 @@
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { type Config, ConfigError, loadConfig } from './config/config.js';
 import { createStdoutLogStream } from './infra/observability/logger.js';
 import { createShutdown, handleProcessEvents } from './infra/shutdown.js';
 

@@ -69,6 +69,7 @@ const envSchema = z.object({
   OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: integer(1).default(20),
   READINESS_CACHE_MS: integer(0, 60_000).default(1_000),
   ORDER_STORE_CAPACITY: integer(1).default(5_000),
+  RESOURCE_STORE_CAPACITY: integer(1).default(5_000),
   IDEMPOTENCY_STORE_CAPACITY: integer(1).default(10_000),
 });
 
@@ -115,7 +116,12 @@ export interface Config {
   /** How long one evaluation of the readiness checks answers every probe. */
   readonly readiness: { readonly cacheMs: number };
   /** Capacities of the stores kept in process memory (entries); full stores refuse with 507. */
-  readonly memoryStores: { readonly orders: number; readonly idempotencyKeys: number };
+  readonly memoryStores: {
+    readonly orders: number;
+    readonly idempotencyKeys: number;
+    /** Each repository of a resource added with `scaffold add resource`. */
+    readonly resources: number;
+  };
 }
 
 /** Parses the environment once at boot; throws a `ConfigError` listing every problem. */
@@ -148,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     memoryStores: {
       orders: parsed.ORDER_STORE_CAPACITY,
       idempotencyKeys: parsed.IDEMPOTENCY_STORE_CAPACITY,
+      resources: parsed.RESOURCE_STORE_CAPACITY,
     },
   };
 }

@@ -1,9 +1,15 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 
+import type { BoundedStore } from '../infra/observability/memory-store-metrics.js';
+
 /** What buildApp hands every resource. */
 export interface ResourceDependencies {
   readonly now: () => Date;
   readonly newId: () => string;
+  /** Entries each repository kept in process memory holds at most (RESOURCE_STORE_CAPACITY). */
+  readonly memoryStoreCapacity: number;
+  /** Reports a repository kept in process memory on the memory_store_* metrics, by name. */
+  readonly trackMemoryStore: (name: string, store: BoundedStore) => void;
 }
 
 /**

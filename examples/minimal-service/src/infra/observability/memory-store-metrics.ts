@@ -6,19 +6,25 @@ export interface BoundedStore {
   readonly capacity: number;
 }
 
-/** Fill of each in-memory store: alert before it reaches its capacity and refuses with 507. */
+/** Puts one more in-memory store on the metrics, under its name. */
+export type TrackMemoryStore = (name: string, store: BoundedStore) => void;
+
+/**
+ * Fill of each in-memory store: alert before it reaches its capacity and refuses with 507.
+ * Returns the function that adds a store created later (the resources' repositories).
+ */
 export function registerMemoryStoreMetrics(
   registry: Registry,
   stores: Readonly<Record<string, BoundedStore>>,
-): void {
-  const entries = Object.entries(stores);
+): TrackMemoryStore {
+  const tracked = new Map(Object.entries(stores));
   new Gauge({
     name: 'memory_store_entries',
     help: 'Entries held by an in-memory store.',
     labelNames: ['store'],
     registers: [registry],
     collect() {
-      for (const [store, { size }] of entries) this.set({ store }, size);
+      for (const [store, { size }] of tracked) this.set({ store }, size);
     },
   });
   new Gauge({
@@ -27,7 +33,10 @@ export function registerMemoryStoreMetrics(
     labelNames: ['store'],
     registers: [registry],
     collect() {
-      for (const [store, { capacity }] of entries) this.set({ store }, capacity);
+      for (const [store, { capacity }] of tracked) this.set({ store }, capacity);
     },
   });
+  return (name, store) => {
+    tracked.set(name, store);
+  };
 }
