@@ -15,6 +15,8 @@ from scaffold.prompts import rejection_message
 from scaffold.questions import load_questions
 from scaffold.render import render_project
 from scaffold.template_source import TemplateSource
+from scaffold.update import UpdateResult
+from scaffold.update_followups import kept_files_moved
 from tests.conftest import REPO_ROOT, RunCli
 
 COPIER_YML = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encoding="utf-8"))
@@ -149,3 +151,39 @@ def test_when_a_port_given_with_data_is_not_a_number_then_the_rule_is_named(
     assert result.exit_code == 1
     assert "'http_port': 'abc' is not a whole number: type digits only." in result.output
     assert "int()" not in result.output
+
+
+def test_when_update_kept_an_edited_file_the_template_moved_then_it_names_the_new_place(
+    captured: Console, tmp_path: Path
+) -> None:
+    result = UpdateResult(
+        project=tmp_path,
+        from_version="v1.0.0",
+        to_version="v2.0.0",
+        changed=["src/infra/observability/logger.ts", "docs/old-notes.md"],
+        conflicts=[],
+        kept=["src/infra/logger.ts", "docs/old-notes.md"],
+        pretend=False,
+        created=["src/infra/observability/logger.ts"],
+        kept_moved_to=kept_files_moved(
+            ["src/infra/logger.ts", "docs/old-notes.md"], ["src/infra/observability/logger.ts"]
+        ),
+    )
+
+    console.print_update(result)
+
+    text = " ".join(captured.export_text().split())
+    assert (
+        "kept src/infra/logger.ts: the template moved it to src/infra/observability/logger.ts; "
+        "port your changes there, then delete this copy."
+    ) in text
+    assert "kept docs/old-notes.md: the template no longer has it, but you changed it" in text
+
+
+def test_a_kept_file_counts_as_moved_only_when_one_new_file_has_its_name() -> None:
+    kept = ["src/infra/logger.ts", "src/infra/metrics.ts", "docs/notes.md"]
+    created = ["src/infra/observability/logger.ts", "a/metrics.ts", "b/metrics.ts"]
+
+    assert kept_files_moved(kept, created) == {
+        "src/infra/logger.ts": "src/infra/observability/logger.ts"
+    }

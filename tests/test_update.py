@@ -138,6 +138,25 @@ def test_a_migration_runs_once_when_crossing_its_version(
     assert (project / "docs" / "later.md").exists()
 
 
+def test_an_edited_file_the_template_moved_is_kept_and_its_new_place_named(
+    template_repo: TemplateSource, tmp_path: Path
+) -> None:
+    project = generate(template_repo, tmp_path / "project")
+    notes = project / "docs" / "team-notes.md"
+    notes.write_text(notes.read_text() + "Escalation: #orders-oncall\n")
+    commit_all(project, "Team edits")
+    (template_repo.root / "template" / "docs" / "team").mkdir()
+    git(template_repo.root, "mv", "template/docs/team-notes.md", "template/docs/team/team-notes.md")
+    release(template_repo.root, "v2.0.0")
+
+    result = update_project(project, source=template_repo)
+
+    assert result.kept == ["docs/team-notes.md"]
+    assert result.kept_moved_to == {"docs/team-notes.md": "docs/team/team-notes.md"}
+    assert notes.read_text().endswith("Escalation: #orders-oncall\n")
+    assert (project / "docs" / "team" / "team-notes.md").is_file()
+
+
 def test_a_file_the_template_removed_is_kept_when_the_user_had_changed_it(
     template_repo: TemplateSource, tmp_path: Path
 ) -> None:

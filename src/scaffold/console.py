@@ -184,6 +184,13 @@ def print_update(result: UpdateResult) -> None:
         gone = " [yellow](removed)[/]" if path in result.removed else ""
         console.print(f"  {mark}{_escape(path)}{new}{gone}")
     for path in result.kept:
+        moved_to = result.kept_moved_to.get(path)
+        if moved_to is not None:
+            console.print(
+                f"  [yellow]kept[/] {_escape(path)}: the template moved it to "
+                f"{_escape(moved_to)}; port your changes there, then delete this copy."
+            )
+            continue
         console.print(
             f"  [yellow]kept[/] {_escape(path)}: the template no longer has it, but you changed "
             "it; delete it yourself if it is not needed."

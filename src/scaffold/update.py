@@ -34,6 +34,7 @@ from scaffold.update_checks import check_versions, same_source
 from scaffold.update_followups import (
     Lockfile,
     kept_feature_migrations,
+    kept_files_moved,
     removed_compose_mounts,
     sync_lockfile,
 )
@@ -64,6 +65,8 @@ class UpdateResult:
     lockfile: Lockfile | None = None
     compose_mounts_removed: list[str] = field(default_factory=list)
     migrations_kept: list[str] = field(default_factory=list)
+    # Kept files the template moved: old path -> the new file the edits belong in.
+    kept_moved_to: dict[str, str] = field(default_factory=dict)
     backout: str = ""
 
     @property
@@ -141,6 +144,7 @@ def _update(
     after = read_answers_file(project / ANSWERS_FILE)
     changes = subtree_changes(project) or []
     changed = [path for _code, path in changes]
+    created = [path for code, path in changes if code == "??"]
     return UpdateResult(
         project=shown_as,
         from_version=str(recorded["_commit"]),
@@ -149,11 +153,12 @@ def _update(
         conflicts=_conflicted_files(project, changed),
         kept=kept,
         pretend=pretend,
-        created=[path for code, path in changes if code == "??"],
+        created=created,
         removed=[path for code, path in changes if "D" in code],
         source_note=note,
         compose_mounts_removed=removed_compose_mounts(project) if "compose.yaml" in kept else [],
         migrations_kept=kept_feature_migrations(recorded, after),
+        kept_moved_to=kept_files_moved(kept, created),
         backout=backout_command(shown_as),
     )
 

@@ -1,4 +1,4 @@
-"""What an update leaves to do after the merge: lockfile, dangling compose mounts, migrations."""
+"""What an update leaves to do after the merge: lockfile, compose mounts, migrations, moves."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -100,3 +100,19 @@ def kept_feature_migrations(before: Mapping[str, Any], after: Mapping[str, Any])
         if dropped and after.get(recorded) is True:
             kept.append(migration)
     return kept
+
+
+def kept_files_moved(kept: Sequence[str], created: Sequence[str]) -> dict[str, str]:
+    """Where the template moved each kept file, when one new file has the same name.
+
+    A file the user edited is kept where it was when the template removes it; if the template
+    moved it instead (a new folder layout), the edits belong in the new file, and the old copy
+    still imports from where its neighbours used to be.
+    """
+    moved = {}
+    for path in kept:
+        name = PurePosixPath(path).name
+        candidates = [new for new in created if PurePosixPath(new).name == name]
+        if len(candidates) == 1:
+            moved[path] = candidates[0]
+    return moved
