@@ -17,6 +17,7 @@ from tests import test_openapi_lint as openapi_lint
 from tests.conftest import REPO_ROOT
 from tests.generated import run
 from tests.matrix import MATRIX, answer_id
+from tests.update_helpers import commit_all, git
 
 # The OpenAPI lint's renders and shared install, as fixtures of this module too.
 template_source = openapi_lint.template_source
@@ -45,8 +46,11 @@ def test_when_resources_are_added_then_the_project_still_passes_its_own_lint(
     )
     # `line-items` sorts before the registry's `./resource-module.js` import and `warehouses`
     # after it; their type names sort on either side of `New…` and `List…` too.
+    git(project, "init", "--quiet")
+    commit_all(project, "Generated project")  # add resource changes only committed projects
     for resource in ("line-items", "warehouses"):
         add_resource(project, resource, templates=REPO_ROOT / "resource")
+        commit_all(project, f"Add {resource}")
     registry = (project / "src" / "resources" / "registry.ts").read_text(encoding="utf-8")
     assert "warehouseResource" in registry
 
