@@ -25,7 +25,11 @@ describe('loadConfig', () => {
       publicBaseUrl: '/',
     });
     expect(config.shutdown).toEqual({ drainDelayMs: 1_000, timeoutMs: 10_000 });
-    expect(config.memoryStores).toEqual({ orders: 5_000, idempotencyKeys: 10_000 });
+    expect(config.memoryStores).toEqual({
+      orders: 5_000,
+      idempotencyKeys: 10_000,
+      resources: 5_000,
+    });
   });
 
   it('when the headers timeout is longer than the request timeout, then the request timeout bounds both', () => {
