@@ -25,6 +25,7 @@ export default defineConfig({
         'src/worker.ts',
         'src/worker-app.ts',
         'src/infra/queue/{bullmq,rabbitmq}-confirmation-queue.ts',
+        'src/infra/queue/consumer-*.ts',
         'src/infra/redis/redis-processed-jobs.ts',
         'src/infra/observability/worker-metrics.ts',
         'src/infra/outbox/*.ts',
