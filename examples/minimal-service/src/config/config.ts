@@ -2,19 +2,14 @@ import { isIP } from 'node:net';
 
 import { z } from 'zod';
 
-import { parseEnv } from './env.js';
+import { commaSeparated, integer, parseEnv } from './env.js';
+import {
+  type MemoryStoresConfig,
+  memoryStoresConfigFrom,
+  memoryStoresEnvShape,
+} from './memory-stores-config.js';
 
 export { ConfigError } from './env.js';
-
-const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().int().min(min).max(max);
-
-const commaSeparated = z.string().transform((value) =>
-  value
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0),
-);
 
 /** An IPv4 or IPv6 address, optionally with a /prefix naming a network. */
 function isAddressOrNetwork(value: string): boolean {
@@ -68,9 +63,7 @@ const envSchema = z.object({
   KEEP_ALIVE_TIMEOUT_MS: integer(1).default(65_000),
   OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: integer(1).default(20),
   READINESS_CACHE_MS: integer(0, 60_000).default(1_000),
-  ORDER_STORE_CAPACITY: integer(1).default(5_000),
-  RESOURCE_STORE_CAPACITY: integer(1).default(5_000),
-  IDEMPOTENCY_STORE_CAPACITY: integer(1).default(10_000),
+  ...memoryStoresEnvShape,
 });
 
 export type Environment = 'development' | 'test' | 'production';
@@ -115,13 +108,7 @@ export interface Config {
   readonly rateLimit: { readonly max: number; readonly windowMs: number };
   /** How long one evaluation of the readiness checks answers every probe. */
   readonly readiness: { readonly cacheMs: number };
-  /** Capacities of the stores kept in process memory (entries); full stores refuse with 507. */
-  readonly memoryStores: {
-    readonly orders: number;
-    readonly idempotencyKeys: number;
-    /** Each repository of a resource added with `scaffold add resource`. */
-    readonly resources: number;
-  };
+  readonly memoryStores: MemoryStoresConfig;
 }
 
 /** Parses the environment once at boot; throws a `ConfigError` listing every problem. */
@@ -151,10 +138,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     rateLimit: { max: parsed.RATE_LIMIT_MAX, windowMs: parsed.RATE_LIMIT_WINDOW_MS },
     readiness: { cacheMs: parsed.READINESS_CACHE_MS },
-    memoryStores: {
-      orders: parsed.ORDER_STORE_CAPACITY,
-      idempotencyKeys: parsed.IDEMPOTENCY_STORE_CAPACITY,
-      resources: parsed.RESOURCE_STORE_CAPACITY,
-    },
+    memoryStores: memoryStoresConfigFrom(parsed),
   };
 }
