@@ -27,7 +27,7 @@ export default defineConfig({
         'src/infra/queue/{bullmq,rabbitmq}-confirmation-queue.ts',
         'src/infra/queue/consumer-*.ts',
         'src/infra/redis/redis-processed-jobs.ts',
-        'src/infra/observability/worker-metrics.ts',
+        'src/infra/metrics/worker-metrics.ts',
         'src/infra/outbox/*.ts',
         'src/repositories/outbox-order-repository.ts',
       ],

@@ -18,6 +18,8 @@ const processEnvImports = ['node:process', 'process'].map((name) => ({
  * lists the folders a layer must not import, and the packages it must not use directly.
  * jobs/ (what the worker runs) and cpu/ (what worker threads run) sit beside services: both
  * receive their ports from the composition root and never reach HTTP or infrastructure.
+ * features/ (one module per optional capability) wires infrastructure to services for the
+ * composition root: it may use every layer but the HTTP edge, and nothing else imports it.
  */
 const infrastructurePackages = [
   'fastify',
@@ -30,30 +32,51 @@ const infrastructurePackages = [
 ];
 
 const layers = {
-  routes: { folders: ['services', 'repositories', 'jobs', 'cpu'], packages: [] },
+  routes: { folders: ['services', 'repositories', 'jobs', 'cpu', 'features'], packages: [] },
   controllers: {
-    folders: ['routes', 'repositories', 'infra', 'jobs', 'cpu'],
+    folders: ['routes', 'repositories', 'infra', 'jobs', 'cpu', 'features'],
     packages: ['fastify', '@fastify/*'],
   },
   services: {
-    folders: ['routes', 'controllers', 'infra', 'config', 'jobs'],
+    folders: ['routes', 'controllers', 'infra', 'config', 'jobs', 'features'],
     packages: infrastructurePackages,
   },
   jobs: {
-    folders: ['routes', 'controllers', 'services', 'repositories', 'infra', 'config', 'cpu'],
+    folders: [
+      'routes',
+      'controllers',
+      'services',
+      'repositories',
+      'infra',
+      'config',
+      'cpu',
+      'features',
+    ],
     packages: infrastructurePackages,
   },
   cpu: {
-    folders: ['routes', 'controllers', 'services', 'infra', 'config', 'jobs'],
+    folders: ['routes', 'controllers', 'services', 'infra', 'config', 'jobs', 'features'],
     packages: infrastructurePackages,
   },
   repositories: {
-    folders: ['routes', 'controllers', 'services', 'cpu'],
+    folders: ['routes', 'controllers', 'services', 'cpu', 'features'],
     packages: ['fastify', '@fastify/*'],
   },
-  infra: { folders: ['routes', 'controllers', 'services', 'repositories', 'cpu'], packages: [] },
+  infra: {
+    folders: ['routes', 'controllers', 'services', 'repositories', 'cpu', 'features'],
+    packages: [],
+  },
   errors: {
-    folders: ['routes', 'controllers', 'services', 'repositories', 'jobs', 'cpu', 'infra'],
+    folders: [
+      'routes',
+      'controllers',
+      'services',
+      'repositories',
+      'jobs',
+      'cpu',
+      'infra',
+      'features',
+    ],
     packages: [],
   },
   utils: {
@@ -67,6 +90,7 @@ const layers = {
       'infra',
       'errors',
       'config',
+      'features',
     ],
     packages: infrastructurePackages,
   },
@@ -81,8 +105,13 @@ const layers = {
       'infra',
       'errors',
       'utils',
+      'features',
     ],
     packages: infrastructurePackages,
+  },
+  features: {
+    folders: ['routes', 'controllers'],
+    packages: ['fastify', 'fastify-*', '@fastify/*'],
   },
 };
 

@@ -1,12 +1,11 @@
-import { randomUUID } from 'node:crypto';
-
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { DestinationStream } from 'pino';
 
+import { composeServices } from './composition.js';
 import type { Config } from './config/config.js';
-import { OrderController } from './controllers/order-controller.js';
 import { createErrorHandler, handleClientError, notFoundHandler } from './errors/error-handler.js';
+import type { Replacements } from './features/context.js';
 import { AccessLog } from './infra/http/access-log.js';
 import { refuseAmbiguousHost } from './infra/http/host-header.js';
 import { proxyTrust, registerHttpProtection } from './infra/http/http-protection.js';
@@ -17,22 +16,14 @@ import {
   requestIdFor,
 } from './infra/http/request-context.js';
 import { zodSchemaController } from './infra/http/zod-compilers.js';
-import { registerAdmissionMetrics } from './infra/observability/admission-metrics.js';
+import { Lifecycle } from './infra/lifecycle.js';
+import { registerAdmissionMetrics } from './infra/metrics/admission-metrics.js';
+import { createMetrics, registerHttpMetrics } from './infra/metrics/metrics.js';
 import { createHttpLogging } from './infra/observability/logger.js';
-import { registerMemoryStoreMetrics } from './infra/observability/memory-store-metrics.js';
-import { createMetrics, registerHttpMetrics } from './infra/observability/metrics.js';
 import { registerOpenApi } from './infra/openapi/openapi.js';
 import { Readiness } from './infra/readiness.js';
-import { InMemoryIdempotencyStore } from './repositories/in-memory-idempotency-store.js';
-import { InMemoryOrderRepository } from './repositories/in-memory-order-repository.js';
-import type { Order } from './repositories/order-repository.js';
-import { resources } from './resources/registry.js';
+import { apiRoutes } from './routes/api-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
-import { orderRoutes } from './routes/order-routes.js';
-import { OrderService } from './services/order-service.js';
-
-// Clients retry within minutes; a day covers slow retry queues without unbounded memory.
-const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
 // Node checks open requests against their timeouts this often (its default, 30 s, would let a
 // stalled request live up to 30 s past its deadline).
@@ -41,6 +32,8 @@ const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 export interface BuildOptions {
   /** Where log lines go: the process's stdout stream, or a test's capture. */
   readonly logStream?: DestinationStream;
+  /** Clients to use instead of connecting them (API tests). */
+  readonly replace?: Replacements;
 }
 
 export interface App {
@@ -49,9 +42,9 @@ export interface App {
 }
 
 /**
- * The composition root: the one place that creates infrastructure, repositories and services
- * and wires them into the HTTP server. Infrastructure clients register their readiness check
- * with `readiness` and their own `onClose` hook, so shutdown closes each of them.
+ * The composition root's HTTP half: it builds the Fastify server with its plugins and routes
+ * around the services `composeServices` creates. Each feature's clients close through
+ * `lifecycle`, which the server runs once in-flight requests have finished.
  */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<App> {
   const requestContext = createRequestContextStorage();
@@ -63,7 +56,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // Typed as Fastify's logger interface so plugins and hooks see one logger type everywhere.
   const logger: FastifyBaseLogger = logging.logger;
   const readiness = new Readiness({ ...config.readiness, logger });
-  const metrics = createMetrics(readiness);
+  const lifecycle = new Lifecycle({ readiness, logger: logging.logger });
+  const context = {
+    config,
+    lifecycle,
+    requestContext,
+    metrics: createMetrics(readiness),
+  };
 
   const handleError = createErrorHandler({ exposeInternalErrors: config.env !== 'production' });
   const server = Fastify({
@@ -113,52 +112,22 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   registerRequestContext(server, requestContext);
   server.addHook('onRequest', refuseAmbiguousHost);
-  registerHttpMetrics(server, metrics);
+  server.addHook('onClose', () => lifecycle.close());
+  const services = composeServices(context, options.replace);
+  registerHttpMetrics(server, context.metrics);
   const admission = await registerHttpProtection(server, {
     corsOrigins: config.http.corsOrigins,
     rateLimit: config.rateLimit,
     maxEventLoopDelayMs: config.http.maxEventLoopDelayMs,
   });
-  registerAdmissionMetrics(metrics.registry, admission);
+  registerAdmissionMetrics(context.metrics.registry, admission);
   registerOpenApi(server, { serverUrl: config.http.publicBaseUrl });
-
-  const orders = new InMemoryOrderRepository({ capacity: config.memoryStores.orders });
-  const idempotency = new InMemoryIdempotencyStore<Order>({
-    ttlMs: IDEMPOTENCY_TTL_MS,
-    capacity: config.memoryStores.idempotencyKeys,
-  });
-  const trackMemoryStore = registerMemoryStoreMetrics(metrics.registry, {
-    orders,
-    'idempotency-keys': idempotency,
-  });
-
-  const orderService = new OrderService({
-    orders,
-    idempotency,
-    events: {
-      orderCreated: () => {
-        metrics.ordersCreated.inc();
-      },
-    },
-    now: () => new Date(),
-    newId: randomUUID,
-  });
 
   await server.register(healthRoutes, {
     readiness,
     exposeCheckDetails: config.env !== 'production',
   });
-  await server.register(orderRoutes, {
-    controller: new OrderController(orderService),
-  });
-  for (const resource of resources) {
-    await server.register(resource, {
-      now: () => new Date(),
-      newId: randomUUID,
-      memoryStoreCapacity: config.memoryStores.resources,
-      trackMemoryStore,
-    });
-  }
+  await server.register(apiRoutes, { config, services });
   await server.ready();
 
   return { server, readiness };

@@ -1,3 +1,6 @@
+/** How long a key is remembered: clients retry within minutes, a day covers slow retry queues. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
 /** What is known about an idempotency key: still being processed, or done with a stored result. */
 export type IdempotencyRecord<Result> =
   | { readonly state: 'in-progress'; readonly fingerprint: string }

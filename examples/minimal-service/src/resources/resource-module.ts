@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 
-import type { BoundedStore } from '../infra/observability/memory-store-metrics.js';
+import type { BoundedStore } from '../infra/metrics/memory-store-metrics.js';
 
 /** What buildApp hands every resource. */
 export interface ResourceDependencies {

@@ -1,6 +1,6 @@
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 
-import type { OrderController } from '../controllers/order-controller.js';
+import { OrderController } from '../controllers/order-controller.js';
 import { problemResponses } from '../errors/problem-details.js';
 import {
   createOrderHeadersSchema,
@@ -10,19 +10,14 @@ import {
   orderPageSchema,
   orderSchema,
 } from './order-schemas.js';
-
-export interface OrderRoutesOptions {
-  readonly controller: OrderController;
-}
+import type { RouteOptions } from './route-options.js';
 
 // No orders route asks for credentials; the document says so explicitly.
 const security: [] = [];
 
-export const orderRoutes: FastifyPluginCallbackZod<OrderRoutesOptions> = (
-  app,
-  { controller },
-  done,
-) => {
+export const orderRoutes: FastifyPluginCallbackZod<RouteOptions> = (app, { services }, done) => {
+  const controller = new OrderController(services.orders);
+
   app.post(
     '/orders',
     {

@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 
 import { AdmissionControl } from '../../src/infra/http/admission-control.js';
-import { registerAdmissionMetrics } from '../../src/infra/observability/admission-metrics.js';
+import { registerAdmissionMetrics } from '../../src/infra/metrics/admission-metrics.js';
 
 function valueOf(text: string, name: string): number {
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));

@@ -96,6 +96,43 @@ describe('architecture lint rules', { timeout: 30_000 }, () => {
     expect(violations).toContain('no-restricted-properties');
   });
 
+  it('when a feature module imports a route, then lint fails', async () => {
+    const violations = await ruleViolations(
+      "export type { RouteOptions } from '../routes/route-options.js';\n",
+      'src/features/violation.ts',
+    );
+
+    expect(violations).toContain('no-restricted-imports');
+  });
+
+  it('when a feature module imports Fastify, then lint fails', async () => {
+    const violations = await ruleViolations(
+      "export type { FastifyInstance } from 'fastify';\n",
+      'src/features/violation.ts',
+    );
+
+    expect(violations).toContain('no-restricted-imports');
+  });
+
+  it('when a service imports a feature module, then lint fails', async () => {
+    const violations = await ruleViolations(
+      "export type { FeatureContext } from '../features/context.js';\n",
+      'src/services/violation.ts',
+    );
+
+    expect(violations).toContain('no-restricted-imports');
+  });
+
+  it('when a feature module imports infrastructure and a service, then lint passes', async () => {
+    const violations = await ruleViolations(
+      "export type { Lifecycle } from '../infra/lifecycle.js';\n" +
+        "export type { OrderService } from '../services/order-service.js';\n",
+      'src/features/allowed.ts',
+    );
+
+    expect(violations).toEqual([]);
+  });
+
   it('when a queue adapter imports a job port, then lint passes', async () => {
     const violations = await ruleViolations(
       "export type { ConfirmationPublisher } from '../../jobs/confirmation-queue.js';\n",

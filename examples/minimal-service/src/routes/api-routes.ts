@@ -1,0 +1,31 @@
+import { randomUUID } from 'node:crypto';
+
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+
+import type { Services } from '../composition.js';
+import type { Config } from '../config/config.js';
+import { resources } from '../resources/registry.js';
+import { orderRoutes } from './order-routes.js';
+import type { RouteOptions } from './route-options.js';
+
+export interface ApiRoutesOptions {
+  readonly config: Config;
+  readonly services: Services;
+}
+
+/** Every route of the API but the health probes, then the resources `scaffold add resource` added. */
+export const apiRoutes: FastifyPluginAsyncZod<ApiRoutesOptions> = async (app, options) => {
+  const { services } = options;
+  const routes: RouteOptions = {
+    services,
+  };
+  await app.register(orderRoutes, routes);
+  for (const resource of resources) {
+    await app.register(resource, {
+      now: () => new Date(),
+      newId: randomUUID,
+      memoryStoreCapacity: options.config.memoryStores.resources,
+      trackMemoryStore: services.stores.trackMemoryStore,
+    });
+  }
+};
