@@ -386,8 +386,9 @@ def resource(
 ) -> None:
     """Add a resource: routes, controller, service, repositories, schemas and tests.
 
-    POST /NAME, GET /NAME/:id and GET /NAME (cursor pages), listed in src/resources/registry.ts; with Postgres
-    also a repository, a migration and an integration test. The project must be committed in git.
+    POST /NAME, GET /NAME/:id and GET /NAME (cursor pages), listed in src/resources/registry.ts;
+    with Postgres also a repository, a migration and an integration test. The project must be
+    committed in git.
     """
     from scaffold import console
     from scaffold.resources import add_resource
