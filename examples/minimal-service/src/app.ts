@@ -112,6 +112,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   registerRequestContext(server, requestContext);
   server.addHook('onRequest', refuseAmbiguousHost);
+  // The features' clients close after the server has stopped and in-flight requests finished.
   server.addHook('onClose', () => lifecycle.close());
   const services = composeServices(context, options.replace);
   registerHttpMetrics(server, context.metrics);
