@@ -22,7 +22,7 @@ import { createMetrics, registerHttpMetrics } from './infra/metrics/metrics.js';
 import { createHttpLogging } from './infra/observability/logger.js';
 import { registerOpenApi } from './infra/openapi/openapi.js';
 import { Readiness } from './infra/readiness.js';
-import { apiRoutes } from './routes/api-routes.js';
+import { registerApiRoutes } from './routes/api-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 
 // Node checks open requests against their timeouts this often (its default, 30 s, would let a
@@ -128,7 +128,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     readiness,
     exposeCheckDetails: config.env !== 'production',
   });
-  await server.register(apiRoutes, { config, services });
+  await registerApiRoutes(server, { config, services });
   await server.ready();
 
   return { server, readiness };

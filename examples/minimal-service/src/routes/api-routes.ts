@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyInstance } from 'fastify';
 
 import type { Services } from '../composition.js';
 import type { Config } from '../config/config.js';
@@ -13,8 +13,15 @@ export interface ApiRoutesOptions {
   readonly services: Services;
 }
 
-/** Every route of the API but the health probes, then the resources `scaffold add resource` added. */
-export const apiRoutes: FastifyPluginAsyncZod<ApiRoutesOptions> = async (app, options) => {
+/**
+ * Registers every route of the API but the health probes, then the resources `scaffold add
+ * resource` added. The route plugins are registered on the server itself, so each keeps a single
+ * encapsulation level (Fastify gives every level its own request and reply prototypes).
+ */
+export async function registerApiRoutes(
+  app: FastifyInstance,
+  options: ApiRoutesOptions,
+): Promise<void> {
   const { services } = options;
   const routes: RouteOptions = {
     services,
@@ -28,4 +35,4 @@ export const apiRoutes: FastifyPluginAsyncZod<ApiRoutesOptions> = async (app, op
       trackMemoryStore: services.stores.trackMemoryStore,
     });
   }
-};
+}
