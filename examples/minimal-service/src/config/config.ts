@@ -8,6 +8,7 @@ import {
   memoryStoresConfigFrom,
   memoryStoresEnvShape,
 } from './memory-stores-config.js';
+
 export { ConfigError } from './env.js';
 
 /** An IPv4 or IPv6 address, optionally with a /prefix naming a network. */
